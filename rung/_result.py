@@ -1,0 +1,130 @@
+"""What a tuning run leaves behind: every trial, every report, the incumbent over time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from ._trial import Report, Trial, TrialStatus
+
+
+@dataclass
+class TrajectoryPoint:
+    elapsed: float
+    best_value: float
+    trial_id: int
+
+
+@dataclass
+class TuningResult:
+    """The outcome of :meth:`rung.Tuner.run` (and, later, of ``rung.load``).
+
+    ``trials``, ``reports`` and ``trajectory`` are pandas DataFrames built on first access.
+    Config columns are named ``config/<parameter>``; a parameter inactive in a trial's
+    config (conditional spaces) is NaN there.
+    """
+
+    experiment: str
+    metric: str
+    mode: str
+    trial_records: list[Trial]
+    report_records: list[Report]
+    trajectory_points: list[TrajectoryPoint]
+    stop_reason: str
+    wallclock: float
+    decision_time: float
+    parameter_names: list[str] = field(default_factory=list)
+    workdir: str | None = None
+
+    # -- the incumbent ---------------------------------------------------------------------
+    @cached_property
+    def best_trial(self) -> Trial | None:
+        """The trial with the best final metric among those that produced one."""
+        best: Trial | None = None
+        for trial in self.trial_records:
+            value = trial.metric_value
+            if trial.status is TrialStatus.FAILED or value is None or not math.isfinite(value):
+                continue
+            if best is None or self._better(value, best.metric_value):
+                best = trial
+        return best
+
+    @property
+    def best_config(self) -> dict[str, Any] | None:
+        return None if self.best_trial is None else dict(self.best_trial.config)
+
+    @property
+    def best_value(self) -> float | None:
+        return None if self.best_trial is None else self.best_trial.metric_value
+
+    def _better(self, a: float, b: float | None) -> bool:
+        if b is None:
+            return True
+        return a < b if self.mode == "min" else a > b
+
+    # -- tables ------------------------------------------------------------------------------
+    @cached_property
+    def trials(self) -> pd.DataFrame:
+        """One row per trial: id, status, config, final metric, timings, failure reason."""
+        rows = []
+        for trial in self.trial_records:
+            row: dict[str, Any] = {
+                "trial_id": trial.trial_id,
+                "status": trial.status.value,
+                self.metric: trial.metric_value,
+                "n_reports": trial.n_reports,
+                "started": trial.started_at,
+                "ended": trial.ended_at,
+                "run_time": trial.run_time,
+                "end_reason": trial.end_reason,
+                "error": trial.error,
+            }
+            for name in self.parameter_names:
+                row[f"config/{name}"] = trial.config.get(name, math.nan)
+            rows.append(row)
+        columns = ["trial_id", "status", self.metric, "n_reports", "started", "ended", "run_time",
+                   "end_reason", "error"] + [f"config/{name}" for name in self.parameter_names]
+        return pd.DataFrame(rows, columns=columns)
+
+    @cached_property
+    def reports(self) -> pd.DataFrame:
+        """One row per accepted report: trial id, step (1, 2, ...), elapsed time, metrics."""
+        rows = [{"trial_id": r.trial_id, "step": r.step, "time": r.time, **r.metrics} for r in self.report_records]
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            frame = pd.DataFrame(columns=["trial_id", "step", "time", self.metric])
+        return frame
+
+    @cached_property
+    def trajectory(self) -> pd.DataFrame:
+        """The incumbent over time: elapsed seconds, best value so far, trial that set it."""
+        return pd.DataFrame(
+            [(p.elapsed, p.best_value, p.trial_id) for p in self.trajectory_points],
+            columns=["elapsed", "best_value", "trial_id"],
+        )
+
+    # -- summary -----------------------------------------------------------------------------
+    def count(self, status: TrialStatus | str) -> int:
+        status = TrialStatus(status)
+        return sum(1 for trial in self.trial_records if trial.status is status)
+
+    @property
+    def trial_time(self) -> float:
+        """Seconds spent inside trials, summed over trials (exceeds wallclock when parallel)."""
+        return sum(trial.run_time for trial in self.trial_records)
+
+    def trial(self, trial_id: int) -> Trial:
+        for trial in self.trial_records:
+            if trial.trial_id == trial_id:
+                return trial
+        raise KeyError(f"no trial with id {trial_id} in experiment {self.experiment!r}")
+
+    def __repr__(self) -> str:
+        return (
+            f"TuningResult(experiment={self.experiment!r}, trials={len(self.trial_records)}, "
+            f"best_value={self.best_value!r}, stop_reason={self.stop_reason!r})"
+        )

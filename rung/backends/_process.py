@@ -1,0 +1,254 @@
+"""Local worker-process backend (the default): n trials at once, each isolated.
+
+Workers are warm: each is a fresh interpreter started once (not a fork of the tuner, so
+objectives defined in a script's ``__main__`` or a notebook work without an
+``if __name__ == "__main__"`` guard: they travel by value through cloudpickle). See
+``_worker.py`` for the per-trial isolation choices and their costs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait as wait_for_connections
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import cloudpickle
+
+from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome, describe_exit
+
+ISOLATION_MODES = ("fork", "none")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class WorkerStartError(RuntimeError):
+    """A worker process could not load the objective; raised before any trial runs."""
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: subprocess.Popen
+    conn: Connection
+    ready: bool = False
+    launch: TrialLaunch | None = None
+    child_pid: int | None = None
+    outcome: TrialOutcome | None = None
+    kill_requested: bool = False
+    pending_messages: list[Any] = field(default_factory=list)
+
+
+class ProcessBackend(Backend):
+    """Run trials in local worker processes, ``n_workers`` at a time.
+
+    Parameters
+    ----------
+    isolation:
+        ``"fork"`` (default): each trial runs in a fork of a warm worker, so trials cannot
+        affect each other and a crash or a kill costs nothing but the trial. ``"none"``:
+        trials run inside the worker itself, a little faster, but module-level state
+        persists between trials and a crash restarts the worker.
+    preload:
+        Modules each worker imports before its first trial (e.g. ``["torch"]``), so that
+        trials do not pay for the import.
+    start_timeout:
+        Seconds a worker may take to start and load the objective.
+    """
+
+    name = "process"
+
+    def __init__(
+        self,
+        isolation: str = "fork",
+        preload: Sequence[str] = (),
+        start_timeout: float = 120.0,
+    ) -> None:
+        if isolation not in ISOLATION_MODES:
+            raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got isolation={isolation!r}")
+        if isolation == "fork" and not hasattr(os, "fork"):
+            isolation = "none"
+        self.isolation = isolation
+        self.preload = list(preload)
+        self.start_timeout = start_timeout
+        self._workers: list[_Worker] = []
+        self._events: TrialEvents | None = None
+        self._init_message: tuple | None = None
+        self._threads_per_worker = 1
+
+    def default_workers(self) -> int:
+        return os.cpu_count() or 1
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
+        try:
+            payload = cloudpickle.dumps(objective)
+        except Exception as exc:
+            raise TypeError(
+                f"the objective {objective!r} cannot be sent to worker processes ({exc}); "
+                "use backend='inprocess' or make it picklable"
+            ) from exc
+        self._events = events
+        self._init_message = (
+            "init",
+            {"objective": payload, "sys_path": list(sys.path), "preload": self.preload, "isolation": self.isolation},
+        )
+        self._threads_per_worker = max(1, (os.cpu_count() or 1) // n_workers)
+        self._workers = [self._spawn(index) for index in range(n_workers)]
+        deadline = time.monotonic() + self.start_timeout
+        try:
+            while not all(worker.ready for worker in self._workers):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WorkerStartError(f"worker processes did not start within {self.start_timeout} s")
+                self.wait(remaining)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _spawn(self, index: int) -> _Worker:
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        # n workers each running a full-width BLAS/OpenMP pool would oversubscribe the CPUs.
+        for variable in THREAD_VARIABLES:
+            env.setdefault(variable, str(self._threads_per_worker))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rung.backends._worker", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        conn = Connection(ours.detach())
+        assert self._init_message is not None
+        conn.send(self._init_message)
+        return _Worker(index=index, process=process, conn=conn)
+
+    def shutdown(self) -> None:
+        for worker in self._workers:
+            if worker.launch is not None:
+                self._kill(worker)
+            try:
+                worker.conn.send(("shutdown",))
+            except OSError:
+                pass
+        for worker in self._workers:
+            try:
+                worker.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+            worker.conn.close()
+        self._workers = []
+
+    # -- scheduling --------------------------------------------------------------------
+    def free_slots(self) -> int:
+        return sum(1 for worker in self._workers if worker.ready and worker.launch is None)
+
+    def launch(self, launch: TrialLaunch) -> None:
+        worker = next(w for w in self._workers if w.ready and w.launch is None)
+        worker.launch = launch
+        worker.child_pid = None
+        worker.outcome = None
+        worker.kill_requested = False
+        worker.conn.send(("run", launch.trial_id, launch.config, str(launch.trial_dir), launch.resource))
+
+    def terminate(self, trial_id: int) -> None:
+        for worker in self._workers:
+            if worker.launch is not None and worker.launch.trial_id == trial_id:
+                worker.kill_requested = True
+                self._kill(worker)
+
+    def _kill(self, worker: _Worker) -> None:
+        if self.isolation == "none":
+            worker.process.kill()
+        elif worker.child_pid is not None:
+            try:
+                os.killpg(worker.child_pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        # else: the child has not said "started" yet; it is killed when it does.
+
+    # -- events ------------------------------------------------------------------------
+    def wait(self, timeout: float | None) -> None:
+        connections = [worker.conn for worker in self._workers]
+        if not connections:
+            return
+        ready = wait_for_connections(connections, timeout)
+        by_conn = {id(worker.conn): worker for worker in self._workers}
+        for conn in ready:
+            worker = by_conn.get(id(conn))
+            if worker is not None:
+                self._drain(worker)
+
+    def _drain(self, worker: _Worker) -> None:
+        while True:
+            try:
+                if not worker.conn.poll():
+                    return
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                self._worker_died(worker)
+                return
+            self._handle(worker, message)
+
+    def _handle(self, worker: _Worker, message: tuple) -> None:
+        kind = message[0]
+        if kind == "report":
+            _, trial_id, metrics = message
+            assert self._events is not None
+            action = self._events.on_report(trial_id, metrics)
+            if worker.launch is not None and worker.launch.trial_id == trial_id:
+                worker.conn.send(("decision", trial_id, action))
+        elif kind == "started":
+            worker.child_pid = message[2]
+            if worker.kill_requested:
+                self._kill(worker)
+        elif kind == "end":
+            _, _trial_id, outcome_kind, value, error, tb = message
+            worker.outcome = TrialOutcome(OutcomeKind(outcome_kind), value, error, tb)
+        elif kind == "exited":
+            self._finish(worker, returncode=message[2])
+        elif kind == "ready":
+            worker.ready = True
+        elif kind == "init_error":
+            _, error, tb = message
+            raise WorkerStartError(f"a worker process could not load the objective: {error}\n{tb}")
+
+    def _finish(self, worker: _Worker, returncode: int | None, worker_died: bool = False) -> None:
+        launch, worker.launch = worker.launch, None
+        if launch is None:
+            return
+        if worker.kill_requested:
+            outcome = TrialOutcome(OutcomeKind.KILLED)
+        elif worker.outcome is not None and not worker_died:
+            outcome = worker.outcome
+        else:
+            where = "its worker process" if worker_died else "the trial process"
+            how = describe_exit(returncode) if returncode is not None else "ended"
+            outcome = TrialOutcome(OutcomeKind.FAILED, error=f"{where} {how} before the trial finished")
+        worker.outcome = None
+        worker.child_pid = None
+        worker.kill_requested = False
+        assert self._events is not None
+        self._events.on_end(launch.trial_id, outcome)
+
+    def _worker_died(self, worker: _Worker) -> None:
+        try:
+            returncode = worker.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            returncode = worker.process.wait()
+        worker.conn.close()
+        if not worker.ready:
+            raise WorkerStartError(f"a worker process {describe_exit(returncode)} while starting")
+        self._finish(worker, returncode, worker_died=True)
+        replacement = self._spawn(worker.index)
+        self._workers[self._workers.index(worker)] = replacement

@@ -1,0 +1,133 @@
+"""The scheduler contract: who starts, continues, pauses, stops and resumes trials.
+
+A scheduler is pure decision logic (no clocks, threads or files), so it can be tested on
+scripted inputs and replayed in a simulator. The tuner drives it with events:
+
+* ``suggest(allow_new)`` when a worker is free: start a new trial (:class:`StartTrial`, a
+  config obtained from the searcher), resume a paused one (:class:`ResumeTrial`), or
+  ``None`` for "nothing to start right now". When nothing is running and the scheduler
+  returns ``None``, the experiment is over.
+* ``on_report(trial, metrics)`` for every accepted report: answer with a :class:`Decision`
+  (CONTINUE, PAUSE or STOP, with a reason for the record).
+* ``on_complete`` / ``on_stop`` / ``on_pause`` / ``on_fail`` when a trial leaves its worker.
+
+Successive halving, ASHA (stopping and promotion), Hyperband and the median / bandit /
+truncation policies all fit in these calls: stopping policies answer STOP from
+``on_report``; promotion-based ones answer PAUSE at a rung and later return
+``ResumeTrial(trial_id, resource=...)`` from ``suggest``.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from .._trial import Trial
+    from ..searchers import Searcher
+
+
+class Action(str, enum.Enum):
+    CONTINUE = "continue"
+    PAUSE = "pause"
+    STOP = "stop"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A scheduler's answer to a report, with the reason that is stored alongside it.
+
+    ``details`` holds what the decision compared, e.g. ``{"rung": 4, "value": 0.31,
+    "threshold": 0.27, "compared_with": 8}``.
+    """
+
+    action: Action
+    reason: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def stop(cls, reason: str, **details: Any) -> "Decision":
+        return cls(Action.STOP, reason, details)
+
+    @classmethod
+    def pause(cls, reason: str, **details: Any) -> "Decision":
+        return cls(Action.PAUSE, reason, details)
+
+
+CONTINUE = Decision(Action.CONTINUE)
+
+
+@dataclass(frozen=True)
+class StartTrial:
+    """Start a new trial with ``config``; ``resource`` caps what it may spend (None: no cap)."""
+
+    config: dict[str, Any]
+    resource: float | None = None
+
+
+@dataclass(frozen=True)
+class ResumeTrial:
+    """Resume paused trial ``trial_id`` from its checkpoint, up to ``resource``."""
+
+    trial_id: int
+    resource: float | None = None
+
+
+Suggestion = StartTrial | ResumeTrial
+
+
+class Scheduler(ABC):
+    """Base class: run every trial to completion unless a subclass decides otherwise.
+
+    Subclasses override the hooks they need; the defaults forward finished results to the
+    searcher so that model-based searchers learn from every trial.
+    """
+
+    searcher: "Searcher"
+    metric: str
+    mode: str
+
+    def setup(self, searcher: "Searcher", metric: str, mode: str) -> None:
+        """Bind the scheduler to the tuner's searcher and objective; called once by the tuner."""
+        self.searcher = searcher
+        self.metric = metric
+        self.mode = mode
+
+    def suggest(self, allow_new: bool = True) -> Suggestion | None:
+        """What to run on a free worker. ``allow_new`` is False once the trial budget is spent."""
+        if not allow_new:
+            return None
+        config = self.searcher.suggest()
+        return None if config is None else StartTrial(config)
+
+    def on_start(self, trial: "Trial") -> None:
+        """A trial (new or resumed) was handed to a worker."""
+
+    def on_report(self, trial: "Trial", metrics: Mapping[str, Any]) -> Decision:
+        """An accepted report; ``metrics`` holds a finite value of ``self.metric``."""
+        self.searcher.observe_partial(trial.config, metrics)
+        return CONTINUE
+
+    def on_complete(self, trial: "Trial", metrics: Mapping[str, Any]) -> None:
+        """The trial ran to its end; ``metrics`` is its final result."""
+        self.searcher.observe(trial.config, metrics)
+
+    def on_stop(self, trial: "Trial") -> None:
+        """The trial ended early (by this scheduler or a budget); it will not run again."""
+        if trial.metric_value is not None:
+            self.searcher.observe(trial.config, trial.last_metrics)
+        else:
+            self.searcher.on_failed(trial.config)
+
+    def on_pause(self, trial: "Trial") -> None:
+        """The trial left its worker after a PAUSE decision and may be resumed."""
+
+    def on_fail(self, trial: "Trial") -> None:
+        """The trial failed; it will not run again."""
+        self.searcher.on_failed(trial.config)
+
+    def _signed(self, value: float) -> float:
+        """``value`` oriented so that smaller is better, whatever the mode."""
+        return value if self.mode == "min" else -value

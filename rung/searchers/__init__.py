@@ -1,0 +1,46 @@
+"""Searchers decide which config to evaluate next (ask/tell: ``suggest`` / ``observe``)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..space import Space
+from ._base import Searcher
+from ._grid import Grid
+from ._random import Random
+
+__all__ = ["Grid", "Random", "Searcher", "make_searcher"]
+
+_BY_NAME: dict[str, type[Searcher]] = {"random": Random, "grid": Grid}
+
+
+def make_searcher(
+    searcher: "str | Searcher | type[Searcher]",
+    space: Space | Mapping[str, Any],
+    metric: str,
+    mode: str,
+    seed: int | None,
+) -> Searcher:
+    """Resolve the tuner's ``searcher=`` argument into an instance bound to its objective."""
+    if isinstance(searcher, Searcher):
+        if searcher.metric is not None and searcher.metric != metric:
+            raise ValueError(
+                f"searcher optimizes metric={searcher.metric!r} but the tuner's metric is {metric!r}"
+            )
+        if searcher.mode != mode:
+            raise ValueError(f"searcher has mode={searcher.mode!r} but the tuner's mode is {mode!r}")
+        searcher.metric = metric
+        return searcher
+    if isinstance(searcher, str):
+        try:
+            cls = _BY_NAME[searcher.lower()]
+        except KeyError:
+            raise ValueError(
+                f"searcher={searcher!r} is not known; choose one of {sorted(_BY_NAME)} "
+                "or pass a rung.searchers.Searcher instance"
+            ) from None
+    elif isinstance(searcher, type) and issubclass(searcher, Searcher):
+        cls = searcher
+    else:
+        raise TypeError(f"searcher must be a name, a Searcher class or instance, got {searcher!r}")
+    return cls(space, metric=metric, mode=mode, seed=seed)

@@ -1,0 +1,95 @@
+"""The searcher contract: which config to try next.
+
+A searcher is an ask/tell object: ``suggest()`` returns a config (or ``None`` when it has
+nothing left, e.g. a finished grid) and ``observe(config, metrics)`` tells it a result.
+It knows nothing of time, workers or trials; it is deterministic given its seed.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..space import Space
+
+MODES = ("min", "max")
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'min' or 'max', got mode={mode!r}")
+    return mode
+
+
+def check_metric(metric: str | None, *, required: bool = False) -> str | None:
+    if metric is None:
+        if required:
+            raise ValueError("metric is required: the name of the reported value to optimize")
+        return None
+    if not isinstance(metric, str) or not metric:
+        raise ValueError(f"metric must be a non-empty string, got metric={metric!r}")
+    return metric
+
+
+class Searcher(ABC):
+    """Base class for searchers.
+
+    Parameters
+    ----------
+    space:
+        The config space (a :class:`rung.space.Space` or a plain dict of domains).
+    metric, mode:
+        Name of the metric to optimize and whether to minimize or maximize it. Searchers
+        that do not learn from results (random, grid) accept ``metric=None``.
+    seed:
+        Seed of the searcher's random generator; same seed, same configs.
+    """
+
+    def __init__(
+        self,
+        space: Space | Mapping[str, Any],
+        metric: str | None = None,
+        mode: str = "min",
+        seed: int | None = None,
+    ) -> None:
+        self.space = Space.coerce(space)
+        self.metric = check_metric(metric)
+        self.mode = check_mode(mode)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    @abstractmethod
+    def suggest(self) -> dict[str, Any] | None:
+        """The next config to evaluate, or ``None`` when the searcher has nothing left."""
+
+    def observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        """Final result of ``config``. The default ignores it (non-learning searchers)."""
+
+    def observe_partial(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        """An intermediate result of ``config`` (one report of a running trial)."""
+
+    def on_failed(self, config: Mapping[str, Any]) -> None:
+        """``config`` was evaluated without a usable result (failure or early stop)."""
+
+    @property
+    def is_finite(self) -> bool:
+        """True when ``suggest`` eventually returns ``None`` (e.g. a grid)."""
+        return False
+
+    def _objective_value(self, metrics: Mapping[str, Any]) -> float | None:
+        """The metric oriented for minimization, or None when absent or not finite."""
+        if self.metric is None or self.metric not in metrics:
+            return None
+        try:
+            value = float(metrics[self.metric])
+        except (TypeError, ValueError):
+            return None
+        if not math.isfinite(value):
+            return None
+        return value if self.mode == "min" else -value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(metric={self.metric!r}, mode={self.mode!r}, seed={self.seed!r})"

@@ -1,0 +1,58 @@
+"""Objectives shared by the tests; importable, so worker processes load them by reference."""
+
+import ctypes
+import math
+import os
+import sys
+import time
+
+import rung
+
+
+def quadratic(config):
+    """Smooth, minimum 0 at x=0.3, y=-0.2."""
+    return (config["x"] - 0.3) ** 2 + (config["y"] + 0.2) ** 2
+
+
+def per_epoch(config):
+    """Reports once per epoch; the loss decays towards the quadratic's value."""
+    base = quadratic(config)
+    for epoch in range(1, config.get("epochs", 4) + 1):
+        rung.report(epoch=epoch, loss=base + 1.0 / epoch)
+
+
+def sleeper(config):
+    time.sleep(config["sleep"])
+    return config["sleep"]
+
+
+def misbehaving(config):
+    """Each ``kind`` ends the trial in a different bad way; ``ok`` succeeds."""
+    kind = config["kind"]
+    print(f"trial of kind {kind} says hello")
+    print(f"to stderr from {kind}", file=sys.stderr)
+    if kind == "ok":
+        return 1.0
+    if kind == "raise":
+        raise ValueError("bad learning rate")
+    if kind == "exit":
+        sys.exit(3)
+    if kind == "os_exit":
+        os._exit(4)
+    if kind == "segfault":
+        ctypes.string_at(0)
+    if kind == "hang":
+        time.sleep(60)
+    if kind == "nan":
+        rung.report(loss=math.nan)
+        return None
+    if kind == "inf":
+        return float("inf")
+    if kind == "no_metric":
+        rung.report(accuracy=0.5)
+        return None
+    if kind == "returns_none":
+        return None
+    if kind == "returns_text":
+        return "great"
+    raise AssertionError(kind)

@@ -1,0 +1,130 @@
+"""Conformance suite: every searcher passes the same tests, plus each one's own behaviour."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import rung
+from rung.searchers import Grid, Random
+
+MIXED = {
+    "lr": rung.loguniform(1e-4, 1e-1),
+    "batch": rung.quniform(16, 256, 16),
+    "layers": rung.randint(1, 3),
+    "units_3": rung.randint(8, 64).when("layers", ">=", 3),
+    "optimizer": rung.choice(["sgd", "adam"]),
+    "momentum": rung.quniform(0.5, 0.9, 0.1).when("optimizer", "==", "sgd"),
+    "epochs": 5,
+}
+FACTORIES = {
+    "random": lambda space, seed: Random(space, metric="loss", mode="min", seed=seed),
+    "grid": lambda space, seed: Grid(space, metric="loss", mode="min", seed=seed, num_points=4, shuffle=True),
+}
+
+
+def take(searcher, n):
+    configs = []
+    for _ in range(n):
+        config = searcher.suggest()
+        if config is None:
+            break
+        configs.append(config)
+        searcher.observe(config, {"loss": float(len(configs))})
+    return configs
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_same_seed_same_configs(name):
+    a = take(FACTORIES[name](MIXED, 3), 30)
+    b = take(FACTORIES[name](MIXED, 3), 30)
+    c = take(FACTORIES[name](MIXED, 4), 30)
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_only_valid_configs_respecting_conditions(name):
+    space = rung.Space(MIXED)
+    for config in take(FACTORIES[name](MIXED, 0), 200):
+        assert space.validate(config) == config
+        assert ("units_3" in config) == (config["layers"] >= 3)
+        assert ("momentum" in config) == (config["optimizer"] == "sgd")
+        assert config["epochs"] == 5
+
+
+@pytest.mark.parametrize("cls", [Random, Grid])
+def test_searcher_rejects_a_bad_mode_and_metric(cls):
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
+        cls({"k": rung.choice([1, 2])}, metric="loss", mode="up")
+    with pytest.raises(ValueError, match="metric must be a non-empty string"):
+        cls({"k": rung.choice([1, 2])}, metric=3)
+
+
+def test_random_evaluates_starting_points_first_and_fills_in_missing_parameters():
+    points = [{"lr": 0.01, "layers": 3, "units_3": 32, "optimizer": "adam", "batch": 64}, {"lr": 0.001}]
+    searcher = Random(MIXED, seed=0, points_to_evaluate=points)
+    first, second, third = searcher.suggest(), searcher.suggest(), searcher.suggest()
+    assert first == {**points[0], "epochs": 5}
+    assert second["lr"] == 0.001 and set(second) >= {"batch", "layers", "optimizer", "epochs"}
+    assert third["lr"] != 0.001
+
+
+@pytest.mark.parametrize(
+    ("point", "param"),
+    [({"lr": 5.0}, "lr"), ({"depth": 3}, "depth"), ({"layers": 1, "units_3": 8}, "units_3"), ({"optimizer": "sgdd"}, "optimizer")],
+)
+def test_random_refuses_bad_starting_points_naming_the_parameter(point, param):
+    with pytest.raises(rung.SpaceError, match=f"'{param}'") as info:
+        Random(MIXED, points_to_evaluate=[point])
+    assert "points_to_evaluate[0]" in str(info.value)
+    assert info.value.param == param
+
+
+def test_random_covers_the_space():
+    configs = take(Random({"x": rung.uniform(0, 1)}, seed=0), 2000)
+    xs = np.array([c["x"] for c in configs])
+    counts, _ = np.histogram(xs, bins=10, range=(0, 1))
+    assert counts.min() > 150
+
+
+def test_grid_is_the_cartesian_product_once_each_in_order():
+    space = {"a": rung.choice(["x", "y"]), "b": rung.randint(1, 3), "c": rung.quniform(0, 1, 0.5), "d": "const"}
+    searcher = Grid(space)
+    configs = take(searcher, 100)
+    expected = [
+        {"a": a, "b": b, "c": c, "d": "const"}
+        for a, b, c in itertools.product(["x", "y"], [1, 2, 3], [0.0, 0.5, 1.0])
+    ]
+    assert configs == expected
+    assert searcher.suggest() is None
+    assert searcher.size == 18
+
+
+def test_grid_with_conditions_has_no_duplicates():
+    space = {"layers": rung.randint(1, 3), "units_3": rung.choice([8, 16]).when("layers", ">=", 3)}
+    configs = take(Grid(space), 100)
+    assert configs == [{"layers": 1}, {"layers": 2}, {"layers": 3, "units_3": 8}, {"layers": 3, "units_3": 16}]
+
+
+def test_grid_refuses_a_continuous_domain_unless_given_points():
+    with pytest.raises(rung.SpaceError, match="'lr'.*num_points"):
+        Grid({"lr": rung.loguniform(1e-3, 1e-1), "k": rung.choice([1, 2])})
+    configs = take(Grid({"lr": rung.loguniform(1e-3, 1e-1)}, num_points=3), 10)
+    assert [c["lr"] for c in configs] == pytest.approx([1e-3, 1e-2, 1e-1])
+
+
+def test_grid_shuffle_is_a_seeded_permutation():
+    space = {"a": rung.randint(0, 9), "b": rung.choice([0, 1])}
+    ordered = take(Grid(space), 100)
+    shuffled = take(Grid(space, shuffle=True, seed=1), 100)
+    assert shuffled != ordered
+    assert sorted(map(str, shuffled)) == sorted(map(str, ordered))
+    assert shuffled == take(Grid(space, shuffle=True, seed=1), 100)
+
+
+def test_tuner_with_a_finished_grid_stops_as_exhausted():
+    result = rung.Tuner(lambda c: c["a"], {"a": rung.choice([3, 1, 2])}, metric="loss", searcher="grid",
+                        backend="inprocess", verbose=0).run()
+    assert result.stop_reason == "search_exhausted"
+    assert result.best_config == {"a": 1}
