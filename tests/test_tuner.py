@@ -81,7 +81,7 @@ def test_returned_dict_and_number_are_final_reports():
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_kind_of_failure_is_recorded_and_the_experiment_goes_on(backend, tmp_path):
-    kinds = ["ok", "raise", "exit", "nan", "inf", "no_metric", "returns_none", "returns_text", "ok"]
+    kinds = ["ok", "raise", "exit", "nan", "inf", "no_metric", "returns_none", "returns_text"]
     if backend == "process":
         kinds += ["os_exit", "segfault", "hang"]
     result = rung.Tuner(

@@ -68,11 +68,11 @@ class InProcessBackend(Backend):
         assert self._objective is not None and self._events is not None
         session = _InProcessSession(launch.trial_id, launch.trial_dir, self._events)
         if not self.capture_output:
-            outcome = run_objective(self._objective, launch.config, session)
+            outcome = run_objective(self._objective, launch.config, session, catch_exit=True)
         else:
             out, err = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                outcome = run_objective(self._objective, launch.config, session)
+                outcome = run_objective(self._objective, launch.config, session, catch_exit=True)
             _save_output(launch.trial_dir, out.getvalue(), err.getvalue())
         self._events.on_end(launch.trial_id, outcome)
 

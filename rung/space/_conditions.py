@@ -15,6 +15,15 @@ from typing import Any
 from ._errors import SpaceError
 from ._serial import from_plain, python_value, to_plain
 
+def _is_in(value: Any, options: Any) -> bool:
+    return value in options
+
+
+def _is_not_in(value: Any, options: Any) -> bool:
+    return value not in options
+
+
+# Module-level functions (not lambdas) so that conditions, and spaces, can be pickled.
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -22,8 +31,8 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le,
     ">": operator.gt,
     ">=": operator.ge,
-    "in": lambda value, options: value in options,
-    "not in": lambda value, options: value not in options,
+    "in": _is_in,
+    "not in": _is_not_in,
 }
 
 

@@ -1,0 +1,3 @@
+import rung.space
+def test_x():
+    assert rung.space.Space
