@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ._trial import Report, Trial, TrialStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -68,8 +69,9 @@ class TuningResult:
 
     # -- tables ------------------------------------------------------------------------------
     @cached_property
-    def trials(self) -> pd.DataFrame:
+    def trials(self) -> "pd.DataFrame":
         """One row per trial: id, status, config, final metric, timings, failure reason."""
+        import pandas as pd  # imported late: trial code imports rung and should stay light
         rows = []
         for trial in self.trial_records:
             row: dict[str, Any] = {
@@ -91,8 +93,9 @@ class TuningResult:
         return pd.DataFrame(rows, columns=columns)
 
     @cached_property
-    def reports(self) -> pd.DataFrame:
+    def reports(self) -> "pd.DataFrame":
         """One row per accepted report: trial id, step (1, 2, ...), elapsed time, metrics."""
+        import pandas as pd
         rows = [{"trial_id": r.trial_id, "step": r.step, "time": r.time, **r.metrics} for r in self.report_records]
         frame = pd.DataFrame(rows)
         if frame.empty:
@@ -100,8 +103,9 @@ class TuningResult:
         return frame
 
     @cached_property
-    def trajectory(self) -> pd.DataFrame:
+    def trajectory(self) -> "pd.DataFrame":
         """The incumbent over time: elapsed seconds, best value so far, trial that set it."""
+        import pandas as pd
         return pd.DataFrame(
             [(p.elapsed, p.best_value, p.trial_id) for p in self.trajectory_points],
             columns=["elapsed", "best_value", "trial_id"],
