@@ -8,7 +8,8 @@ random, grid or model-based search, runs trials in parallel and stops bad ones e
 >>> result = rung.Tuner(objective, space, metric="loss", mode="min", max_trials=50).run()
 """
 
-from . import backends, schedulers, searchers, space
+from . import backends, schedulers, searchers, space, storage
+from ._history import load
 from ._reporting import TrialPaused, TrialStopped, checkpoint_dir, report, trial_dir
 from ._result import TuningResult
 from ._trial import Trial, TrialStatus
@@ -51,7 +52,9 @@ __all__ = [
     "quniform",
     "randint",
     "report",
+    "load",
     "schedulers",
+    "storage",
     "searchers",
     "space",
     "trial_dir",

@@ -40,6 +40,8 @@ class TuningResult:
     decision_time: float
     parameter_names: list[str] = field(default_factory=list)
     workdir: str | None = None
+    status: str = "finished"
+    warm_start: dict[str, Any] | None = None
 
     # -- the incumbent ---------------------------------------------------------------------
     @cached_property

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from . import _history
 from ._progress import ProgressView, QuietProgress, RichProgress
 from ._result import TrajectoryPoint, TuningResult
 from ._trial import Report, Trial, TrialStatus
@@ -25,14 +26,14 @@ from .backends import Backend, OutcomeKind, TrialLaunch, TrialOutcome, make_back
 from .schedulers import Action, Decision, ResumeTrial, Scheduler, StartTrial, make_scheduler
 from .searchers import Searcher, make_searcher
 from .searchers._base import check_metric, check_mode
-from .space import Space
+from .space import Space, SpaceError
+from .storage import ExperimentExists, Recorder, Storage, StorageError, rung_home
 
-STOP_REASONS = ("max_trials", "max_wallclock", "metric_threshold", "search_exhausted", "max_failures", "interrupted")
-
-
-def rung_home() -> Path:
-    """Where rung keeps its files unless told otherwise: ``$RUNG_HOME`` or ``~/.rung``."""
-    return Path(os.environ.get("RUNG_HOME", "~/.rung")).expanduser()
+STOP_REASONS = (
+    "max_trials", "max_wallclock", "metric_threshold", "search_exhausted", "max_failures", "interrupted",
+    "stop_requested",
+)
+STOP_POLL_INTERVAL = 1.0
 
 
 def _positive(name: str, value: Any, kind: type = float, allow_none: bool = True) -> Any:
@@ -81,6 +82,19 @@ class Tuner:
     experiment, workdir:
         Name of the experiment and directory for trial logs and checkpoints (default
         ``$RUNG_HOME/experiments/<experiment>``).
+    storage:
+        Where every event is recorded: a SQLAlchemy URL (``"sqlite:///path.db"``,
+        ``"postgresql://..."``), a ``.db`` path, ``":memory:"``, a ``rung.storage.Storage``,
+        or None for the default SQLite file ``$RUNG_HOME/rung.db``.
+    resume:
+        If the experiment already exists in the store, continue it: finished trials are kept,
+        the searcher and scheduler are rebuilt by replaying the log, trials that were running
+        are started again (from their checkpoints, if they keep any). Without ``resume`` an
+        existing name is an error.
+    warm_start:
+        Names of earlier experiments in the same store whose finished trials the searcher
+        learns from before the first suggestion. Trials whose configs do not fit this space
+        are dropped and listed in ``result.warm_start``.
     """
 
     def __init__(
@@ -102,6 +116,10 @@ class Tuner:
         verbose: int = 1,
         experiment: str | None = None,
         workdir: str | os.PathLike | None = None,
+        storage: "str | os.PathLike | Storage | None" = None,
+        resume: bool = False,
+        warm_start: "str | list[str] | None" = None,
+        spec: dict[str, Any] | None = None,
     ) -> None:
         if not callable(objective):
             raise TypeError(f"objective must be callable, got {objective!r}")
@@ -141,6 +159,12 @@ class Tuner:
             )
         self.experiment = experiment or datetime.now().strftime("exp-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
         self.workdir = Path(workdir) if workdir is not None else rung_home() / "experiments" / self.experiment
+        self.storage = storage
+        self.resume = bool(resume)
+        if isinstance(warm_start, str):
+            warm_start = [warm_start]
+        self.warm_start = list(warm_start or [])
+        self.spec = spec
         self._reset()
 
     # -- state -------------------------------------------------------------------------------
@@ -162,6 +186,13 @@ class Tuner:
         self._stop_detail = ""
         self._terminating = False
         self._t0 = time.perf_counter()
+        self._relaunch: list[Trial] = []
+        self._recorder: Recorder | None = None
+        self._store: Storage | None = None
+        self._experiment_id: int | None = None
+        self._next_stop_poll = 0.0
+        self._warm_start_summary: dict[str, Any] | None = None
+        self._elapsed_offset = 0.0
 
     def _now(self) -> float:
         return time.perf_counter() - self._t0
@@ -171,27 +202,201 @@ class Tuner:
         """Run the experiment to its end and return every trial, report and the incumbent."""
         self._reset()
         self.scheduler.setup(self.searcher, self.metric, self.mode)
-        self.backend.start(self.objective, self, self.n_workers)
+        self._open_store()
+        try:
+            self.backend.start(self.objective, self, self.n_workers)
+        except BaseException:
+            self._close_store("failed")
+            raise
         progress = self._make_progress()
-        self._t0 = time.perf_counter()
+        self._t0 = time.perf_counter() - self._elapsed_offset
         progress.start()
+        status = "finished"
         try:
             self._loop(progress)
         except KeyboardInterrupt:
+            status = "interrupted"
             self._request_stop("interrupted", "interrupted by the user")
             for trial_id in list(self._running):
                 self._terminate(trial_id, TrialStatus.STOPPED, "experiment interrupted")
                 self._close_unfinished(trial_id)
+        except BaseException:
+            status = "failed"
+            raise
         finally:
             self.backend.shutdown()
-            result = self._result()
+            self._close_store(status)
+            result = self._result(status)
             progress.stop(self._summary(result))
         return result
 
+    # -- the store ---------------------------------------------------------------------------
+    def _open_store(self) -> None:
+        """Create or reopen the experiment; on resume, rebuild state from its log."""
+        store = self.storage if isinstance(self.storage, Storage) else Storage(self.storage)
+        self._store = store
+        settings = {
+            "searcher": type(self.searcher).__name__, "scheduler": type(self.scheduler).__name__,
+            "max_trials": self.max_trials, "max_wallclock": self.max_wallclock,
+            "metric_threshold": self.metric_threshold, "max_failures": self.max_failures,
+            "trial_timeout": self.trial_timeout, "n_workers": self.n_workers, "warm_start": self.warm_start,
+        }
+        experiment = store.get_experiment(self.experiment)
+        if experiment is None:
+            self._experiment_id = store.create_experiment(
+                self.experiment, metric=self.metric, mode=self.mode, seed=self.seed, space=self.space.to_dict(),
+                settings=settings, spec=self.spec, workdir=str(self.workdir),
+            )
+        elif not self.resume:
+            raise ExperimentExists(
+                f"experiment {self.experiment!r} already exists in {store.url}; pass resume=True "
+                "(or run `rung resume NAME`) to continue it, or choose another name"
+            )
+        else:
+            self._check_compatible(experiment)
+            self._experiment_id = experiment["id"]
+            if experiment["workdir"]:
+                self.workdir = Path(experiment["workdir"])
+        store.claim(self._experiment_id)
+        self._apply_warm_start(store)
+        self._recorder = Recorder(store, self._experiment_id)
+        if experiment is not None:
+            self._replay(store, experiment)
+
+    def _check_compatible(self, experiment: dict[str, Any]) -> None:
+        stored = Space.from_dict(experiment["space"])
+        if stored != self.space:
+            raise StorageError(
+                f"experiment {self.experiment!r} was run with a different space; "
+                f"stored: {stored!r}, given: {self.space!r}"
+            )
+        for name in ("metric", "mode"):
+            if experiment[name] != getattr(self, name):
+                raise StorageError(
+                    f"experiment {self.experiment!r} optimizes {name}={experiment[name]!r}, "
+                    f"not {getattr(self, name)!r}"
+                )
+
+    def _apply_warm_start(self, store: Storage) -> None:
+        """Feed finished trials of earlier experiments to the searcher, dropping misfits."""
+        if not self.warm_start:
+            return
+        used = 0
+        dropped: list[dict[str, Any]] = []
+        removed: dict[str, list[str]] = {}
+        for name in self.warm_start:
+            other = store.require_experiment(name)
+            if other["metric"] != self.metric:
+                raise StorageError(
+                    f"warm_start experiment {name!r} optimizes {other['metric']!r}, not {self.metric!r}"
+                )
+            trial_rows, report_rows, _ = store.load_log(other["id"])
+            trials, _ = _history.trials_from_rows(trial_rows, report_rows, other["metric"])
+            gone = sorted({key for t in trials.values() for key in t.config} - set(self.space.names))
+            if gone:
+                removed[name] = gone
+            for trial in trials.values():
+                if trial.status is not TrialStatus.COMPLETED or trial.metric_value is None:
+                    continue
+                config = {k: v for k, v in trial.config.items() if k in self.space.names}
+                try:
+                    config = self.space.validate(config)
+                except SpaceError as err:
+                    dropped.append({"experiment": name, "trial_id": trial.trial_id, "reason": str(err)})
+                    continue
+                self.searcher.observe(config, trial.last_metrics)
+                used += 1
+        self._warm_start_summary = {"used": used, "dropped": dropped, "removed_parameters": removed}
+
+    def _replay(self, store: Storage, experiment: dict[str, Any]) -> None:
+        """Rebuild trials and the decision layer's state from the stored log."""
+        assert self._recorder is not None
+        trial_rows, report_rows, events = store.load_log(experiment["id"])
+        stored, reports = _history.trials_from_rows(trial_rows, report_rows, self.metric)
+        self._recorder.next_seq = 1 + max([e["seq"] for e in events] + [r["seq"] for r in report_rows] + [-1])
+        self._recorder.mark_known(set(stored))
+        live: dict[int, Trial] = {}
+        log = sorted([("event", e["seq"], e) for e in events] + [("report", r["seq"], r) for r in report_rows],
+                     key=lambda item: item[1])
+        self._replay_mismatch = False
+        for kind, _, item in log:
+            if kind == "report":
+                trial = live.get(item["trial_id"])
+                if trial is None:
+                    continue
+                trial.n_reports = item["step"]
+                trial.last_metrics = item["metrics"]
+                trial.metric_value = float(item["metrics"][self.metric])
+                if item["action"] is not None:
+                    self.scheduler.on_report(trial, item["metrics"])
+                continue
+            payload = item["payload"]
+            if item["kind"] == "start":
+                suggestion = self.scheduler.suggest(True)
+                config = stored[item["trial_id"]].config
+                if not isinstance(suggestion, StartTrial) or _history.config_key(suggestion.config) != _history.config_key(config):
+                    self._replay_mismatch = True
+                trial = Trial(trial_id=item["trial_id"], config=config, status=TrialStatus.RUNNING)
+                trial.resource = payload.get("resource")
+                live[trial.trial_id] = trial
+                self.scheduler.on_start(trial)
+            elif item["kind"] in ("resume", "restart"):
+                trial = live[item["trial_id"]]
+                if item["kind"] == "resume":
+                    self.scheduler.suggest(payload.get("allow_new", True))
+                trial.status = TrialStatus.RUNNING
+                trial.resource = payload.get("resource")
+                self.scheduler.on_start(trial)
+            elif item["kind"] == "end":
+                trial = live[item["trial_id"]]
+                trial.status = TrialStatus(payload["status"])
+                if trial.status is TrialStatus.PAUSED:
+                    self.scheduler.on_pause(trial)
+                elif trial.status is TrialStatus.COMPLETED:
+                    self.scheduler.on_complete(trial, trial.last_metrics)
+                elif trial.status is TrialStatus.STOPPED:
+                    self.scheduler.on_stop(trial)
+                else:
+                    self.scheduler.on_fail(trial)
+        # The stored rows carry timings and reasons; the report-derived fields come from the log.
+        for trial_id, trial in stored.items():
+            self._trials[trial_id] = trial
+            if trial.status is TrialStatus.FAILED:
+                self._n_failed += 1
+            if trial.status.is_finished:
+                self._n_finished += 1
+            elif trial.status is not TrialStatus.PAUSED:
+                self._relaunch.append(trial)  # it was running (or about to) when the tuner died
+        self._reports = list(reports)
+        self._trajectory = _history.trajectory_from(stored, events, self.mode)
+        if self._trajectory:
+            self._best = self._trajectory[-1].best_value
+        self._elapsed_offset = max([experiment["elapsed"] or 0.0] + [e["time"] for e in events] + [r.time for r in reports])
+        self._decision_time = experiment["decision_time"] or 0.0
+
+    def _close_store(self, status: str) -> None:
+        if self._store is None or self._experiment_id is None:
+            return
+        if self._recorder is not None:
+            self._recorder.close()
+        self._store.finish(
+            self._experiment_id, status=status, stop_reason=self._stop_reason or status,
+            elapsed=self._now(), decision_time=self._decision_time,
+        )
+        if not isinstance(self.storage, Storage):
+            self._store.dispose()
+
+    def commit(self) -> None:
+        """Make every accepted result durable; backends call this before answering trials."""
+        if self._recorder is not None:
+            self._recorder.flush()
+
     def _loop(self, progress: ProgressView) -> None:
         while True:
+            self.commit()
             if self._stop_reason is None:
                 self._check_clock()
+                self._poll_stop_request()
             if self._stop_reason is None:
                 self._launch_trials()
             if not self._running:
@@ -207,7 +412,20 @@ class Tuner:
             self._check_clock()
             progress.update(self._n_finished, len(self._running), self._n_failed, self._best)
 
+    def _poll_stop_request(self) -> None:
+        """Honour ``rung stop NAME`` from another process (checked about once a second)."""
+        now = time.monotonic()
+        if self._store is None or now < self._next_stop_poll:
+            return
+        self._next_stop_poll = now + STOP_POLL_INTERVAL
+        if self._store.stop_requested(self._experiment_id):
+            self._request_stop("stop_requested", "stop requested from the command line")
+
     def _launch_trials(self) -> None:
+        # Results accepted so far are committed before they cause any new decision.
+        self.commit()
+        while self._relaunch and self.backend.free_slots() > 0:
+            self._start(self._relaunch.pop(0), None, kind="restart")
         while self.backend.free_slots() > 0:
             allow_new = self.max_trials is None or len(self._trials) < self.max_trials
             started = time.perf_counter()
@@ -226,12 +444,14 @@ class Tuner:
                     raise RuntimeError(f"{self.scheduler!r} resumed trial {trial.trial_id}, which is {trial.status.value}")
             else:
                 raise TypeError(f"scheduler.suggest() returned {suggestion!r}")
-            self._start(trial, suggestion.resource)
+            kind = "start" if isinstance(suggestion, StartTrial) else "resume"
+            self._start(trial, suggestion.resource, kind=kind, allow_new=allow_new)
 
-    def _start(self, trial: Trial, resource: float | None) -> None:
+    def _start(self, trial: Trial, resource: float | None, kind: str = "start", allow_new: bool = True) -> None:
         now = self._now()
         trial.status = TrialStatus.RUNNING
-        trial.resource = resource
+        if kind != "restart":
+            trial.resource = resource
         trial.n_starts += 1
         if trial.started_at is None:
             trial.started_at = now
@@ -239,6 +459,8 @@ class Tuner:
         self._running.add(trial.trial_id)
         if self.trial_timeout is not None:
             self._deadlines[trial.trial_id] = now + self.trial_timeout
+        if self._recorder is not None:
+            self._recorder.record_start(trial, kind, now, {"resource": trial.resource, "allow_new": allow_new})
         started = time.perf_counter()
         self.scheduler.on_start(trial)
         self._decision_time += time.perf_counter() - started
@@ -281,7 +503,11 @@ class Tuner:
 
     # -- events from the backend -----------------------------------------------------------
     def on_report(self, trial_id: int, metrics: dict[str, Any]) -> str:
-        """Accept one report and return the scheduler's action for the trial."""
+        """Accept one report and return the scheduler's action for the trial.
+
+        The report and the decision are recorded; the backend calls :meth:`commit` before
+        it passes the action on to the trial.
+        """
         trial = self._trials[trial_id]
         if trial_id not in self._running or trial_id in self._kill_reasons:
             return Action.STOP.value
@@ -289,35 +515,46 @@ class Tuner:
         if problem is not None:
             self._bad_metric[trial_id] = problem
             return Action.STOP.value
-        self._accept(trial, metrics)
+        report = self._accept(trial, metrics)
+        decision = self._decide(trial, metrics)
+        if decision.action is not Action.CONTINUE:
+            self._decisions[trial_id] = decision
+        if self._recorder is not None:
+            self._recorder.record_report(
+                trial_id, report.step, report.time, metrics, decision.action.value, decision.reason, dict(decision.details)
+            )
+        return decision.action.value
+
+    def _decide(self, trial: Trial, metrics: dict[str, Any]) -> Decision:
         if self._stop_reason is not None:
-            return Action.STOP.value
+            return Decision.stop(f"experiment stopped: {self._stop_detail}")
         now = self._now()
-        deadline = self._deadlines.get(trial_id)
+        deadline = self._deadlines.get(trial.trial_id)
         if deadline is not None and now >= deadline:
-            self._kill_reasons[trial_id] = (TrialStatus.FAILED, f"timed out after trial_timeout={self.trial_timeout:g} s")
-            return Action.STOP.value
+            reason = f"timed out after trial_timeout={self.trial_timeout:g} s"
+            self._kill_reasons[trial.trial_id] = (TrialStatus.FAILED, reason)
+            return Decision.stop(reason)
         if self.max_wallclock is not None and now >= self.max_wallclock:
             self._request_stop("max_wallclock", f"max_wallclock={self.max_wallclock:g} s reached")
-            return Action.STOP.value
+            return Decision.stop(f"experiment stopped: {self._stop_detail}")
         started = time.perf_counter()
         decision = self.scheduler.on_report(trial, metrics)
         self._decision_time += time.perf_counter() - started
-        if decision.action is not Action.CONTINUE:
-            self._decisions[trial_id] = decision
-        return decision.action.value
+        return decision
 
-    def _accept(self, trial: Trial, metrics: dict[str, Any]) -> None:
+    def _accept(self, trial: Trial, metrics: dict[str, Any]) -> Report:
         trial.n_reports += 1
         trial.last_metrics = metrics
         value = float(metrics[self.metric])
         trial.metric_value = value
-        self._reports.append(Report(trial.trial_id, trial.n_reports, self._now(), metrics))
+        report = Report(trial.trial_id, trial.n_reports, self._now(), metrics)
+        self._reports.append(report)
         if self.metric_threshold is not None and self._reaches_threshold(value):
             self._request_stop(
                 "metric_threshold",
                 f"trial {trial.trial_id} reached {self.metric}={value:g} (threshold {self.metric_threshold:g})",
             )
+        return report
 
     def _reaches_threshold(self, value: float) -> bool:
         assert self.metric_threshold is not None
@@ -360,6 +597,8 @@ class Tuner:
         else:
             self.scheduler.on_fail(trial)
         self._decision_time += time.perf_counter() - started
+        if self._recorder is not None:
+            self._recorder.record_end(trial, now)
         if status is TrialStatus.PAUSED:
             return
         self._n_finished += 1
@@ -414,7 +653,9 @@ class Tuner:
         problem = self._metric_problem(metrics, "the returned value")
         if problem is not None:
             return TrialStatus.FAILED, problem
-        self._accept(trial, metrics)
+        report = self._accept(trial, metrics)
+        if self._recorder is not None:
+            self._recorder.record_report(trial.trial_id, report.step, report.time, metrics, None, None, None)
         return TrialStatus.COMPLETED, None
 
     # -- output ------------------------------------------------------------------------------
@@ -427,7 +668,7 @@ class Tuner:
             total = size if total is None else min(total, size)
         return RichProgress(total, self.metric)
 
-    def _result(self) -> TuningResult:
+    def _result(self, status: str = "finished") -> TuningResult:
         return TuningResult(
             experiment=self.experiment,
             metric=self.metric,
@@ -440,6 +681,8 @@ class Tuner:
             decision_time=self._decision_time,
             parameter_names=list(self.space.names),
             workdir=str(self.workdir),
+            status=status,
+            warm_start=self._warm_start_summary,
         )
 
     def _summary(self, result: TuningResult) -> str:

@@ -49,6 +49,9 @@ class TrialEvents(Protocol):
     def on_end(self, trial_id: int, outcome: TrialOutcome) -> None:
         """The trial left its worker; the worker is free again."""
 
+    def commit(self) -> None:
+        """Make accepted reports durable; called before any action reaches a trial."""
+
 
 class Backend(ABC):
     """Runs trials. Subclasses: in-process, local worker processes, (later) scripts, Ray."""

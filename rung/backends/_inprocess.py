@@ -24,7 +24,9 @@ class _InProcessSession:
         self._events = events
 
     def report(self, metrics: dict[str, Any]) -> str:
-        return self._events.on_report(self.trial_id, dict(metrics))
+        action = self._events.on_report(self.trial_id, dict(metrics))
+        self._events.commit()
+        return action
 
 
 class InProcessBackend(Backend):

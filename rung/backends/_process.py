@@ -80,6 +80,7 @@ class ProcessBackend(Backend):
         self._events: TrialEvents | None = None
         self._init_message: tuple | None = None
         self._threads_per_worker = 1
+        self._replies: list[tuple[_Worker, int, str]] = []
 
     def default_workers(self) -> int:
         return os.cpu_count() or 1
@@ -187,6 +188,21 @@ class ProcessBackend(Backend):
             worker = by_conn.get(id(conn))
             if worker is not None:
                 self._drain(worker)
+        self._send_replies()
+
+    def _send_replies(self) -> None:
+        """Answer every report of this wake-up after one commit of all of them."""
+        if not self._replies:
+            return
+        assert self._events is not None
+        self._events.commit()
+        replies, self._replies = self._replies, []
+        for worker, trial_id, action in replies:
+            if worker.launch is not None and worker.launch.trial_id == trial_id:
+                try:
+                    worker.conn.send(("decision", trial_id, action))
+                except OSError:
+                    pass  # the worker died meanwhile; its EOF is handled on the next wait
 
     def _drain(self, worker: _Worker) -> None:
         while True:
@@ -205,8 +221,7 @@ class ProcessBackend(Backend):
             _, trial_id, metrics = message
             assert self._events is not None
             action = self._events.on_report(trial_id, metrics)
-            if worker.launch is not None and worker.launch.trial_id == trial_id:
-                worker.conn.send(("decision", trial_id, action))
+            self._replies.append((worker, trial_id, action))
         elif kind == "started":
             worker.child_pid = message[2]
             if worker.kill_requested:

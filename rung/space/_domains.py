@@ -180,23 +180,24 @@ class Choice(Domain):
         if not self.values:
             raise SpaceError("choice needs at least one value, got an empty sequence")
         self._size = len(self.values)
+        # Hashable values are looked up by key (bools apart from numbers), others scanned.
         self._index: dict[Any, int] = {}
-        self._unhashable = False
+        self._unhashable: list[tuple[int, Any]] = []
         for i, value in enumerate(self.values):
             if self._find(value) is not None:
                 raise SpaceError(f"choice values must be distinct, got {value!r} twice")
             try:
                 self._index[(value.__class__ is bool, value)] = i
             except TypeError:
-                self._unhashable = True
+                self._unhashable.append((i, value))
 
     def _find(self, value: Any) -> int | None:
         try:
             found = self._index.get((value.__class__ is bool, value))
         except TypeError:
             found = None
-        if found is None and self._unhashable:
-            for i, option in enumerate(self.values):
+        if found is None:
+            for i, option in self._unhashable:
                 if same_value(option, value):
                     return i
         return found

@@ -1,0 +1,162 @@
+"""Buffered, crash-safe writes of one running experiment.
+
+The tuner calls the ``record_*`` methods as things happen and :meth:`Recorder.flush` before
+it carries out any decision that depends on them (answering a report, launching a trial):
+everything buffered goes to the database in one transaction. So a report the tuner
+accepted is committed before the trial hears "continue", and writes that arrive together
+(several workers' reports in one wake-up) share a single commit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import sqlalchemy as sa
+
+from .._trial import Trial
+from . import _schema as schema
+from ._storage import Storage
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_jsonable, allow_nan=True)
+
+
+def _jsonable(value: Any) -> Any:
+    # numpy scalars and other number-likes reported by trial code
+    for cast in (int, float):
+        try:
+            result = cast(value)
+        except (TypeError, ValueError):
+            continue
+        if cast is int and result != value:
+            continue
+        return result
+    return repr(value)
+
+
+_TRIAL_FIELDS = (
+    "config", "status", "created_at", "started_at", "ended_at", "run_time", "n_reports", "n_starts",
+    "metric_value", "last_metrics", "resource", "end_reason", "error", "traceback",
+)
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+class Recorder:
+    """Writes one experiment's log; owned by a single tuner."""
+
+    def __init__(self, storage: Storage, experiment_id: int, next_seq: int = 0) -> None:
+        self.storage = storage
+        self.experiment_id = experiment_id
+        self.next_seq = next_seq
+        self._new_trials: dict[int, dict[str, Any]] = {}
+        self._trial_updates: dict[int, dict[str, Any]] = {}
+        self._reports: list[dict[str, Any]] = []
+        self._events: list[dict[str, Any]] = []
+        self._known_trials: set[int] = set()
+        self.n_commits = 0
+        # One connection for the experiment's life: a pool checkout per commit costs more
+        # than the commit itself on SQLite.
+        self._conn = storage.engine.connect()
+        self._insert_trials = sa.insert(schema.trials)
+        self._insert_reports = sa.insert(schema.reports)
+        self._insert_events = sa.insert(schema.events)
+        t = schema.trials
+        self._update_trial = (
+            sa.update(t)
+            .where(t.c.experiment_id == self.experiment_id, t.c.trial_id == sa.bindparam("b_trial_id"))
+            .values({name: sa.bindparam(f"b_{name}") for name in _TRIAL_FIELDS})
+        )
+
+    def mark_known(self, trial_ids: set[int]) -> None:
+        """Trials already in the store (resume): later writes update them."""
+        self._known_trials |= trial_ids
+
+    def _seq(self) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
+
+    # -- what the tuner records --------------------------------------------------------------
+    def record_start(self, trial: Trial, kind: str, now: float, payload: dict[str, Any]) -> None:
+        """A trial was started (kind "start") or resumed ("resume")."""
+        self._events.append(
+            {"experiment_id": self.experiment_id, "seq": self._seq(), "kind": kind, "trial_id": trial.trial_id,
+             "time": now, "payload": _dumps(payload)}
+        )
+        self._stage_trial(trial)
+
+    def record_report(self, trial_id: int, step: int, now: float, metrics: dict[str, Any],
+                      action: str | None, reason: str | None, details: dict[str, Any] | None) -> None:
+        self._reports.append(
+            {"experiment_id": self.experiment_id, "seq": self._seq(), "trial_id": trial_id, "step": step,
+             "time": now, "metrics": _dumps(metrics), "action": action, "reason": reason or None,
+             "details": _dumps(details) if details else None}
+        )
+
+    def record_end(self, trial: Trial, now: float) -> None:
+        self._events.append(
+            {"experiment_id": self.experiment_id, "seq": self._seq(), "kind": "end", "trial_id": trial.trial_id,
+             "time": now, "payload": _dumps({"status": trial.status.value})}
+        )
+        self._stage_trial(trial)
+
+    def _stage_trial(self, trial: Trial) -> None:
+        row = {
+            "config": _dumps(trial.config),
+            "status": trial.status.value,
+            "created_at": trial.created_at,
+            "started_at": trial.started_at,
+            "ended_at": trial.ended_at,
+            "run_time": trial.run_time,
+            "n_reports": trial.n_reports,
+            "n_starts": trial.n_starts,
+            "metric_value": _finite_or_none(trial.metric_value),
+            "last_metrics": _dumps(trial.last_metrics) if trial.last_metrics else None,
+            "resource": trial.resource,
+            "end_reason": trial.end_reason,
+            "error": trial.error,
+            "traceback": trial.traceback,
+        }
+        if trial.trial_id in self._known_trials:
+            self._trial_updates[trial.trial_id] = row
+        else:
+            self._new_trials[trial.trial_id] = {"experiment_id": self.experiment_id, "trial_id": trial.trial_id, **row}
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._new_trials or self._trial_updates or self._reports or self._events)
+
+    def flush(self) -> None:
+        """Commit everything recorded so far in one transaction."""
+        if not self.dirty:
+            return
+        conn = self._conn
+        with conn.begin():
+            if self._new_trials:
+                conn.execute(self._insert_trials, list(self._new_trials.values()))
+            if self._trial_updates:
+                conn.execute(
+                    self._update_trial,
+                    [{"b_trial_id": trial_id, **{f"b_{k}": v for k, v in row.items()}}
+                     for trial_id, row in self._trial_updates.items()],
+                )
+            if self._reports:
+                conn.execute(self._insert_reports, self._reports)
+            if self._events:
+                conn.execute(self._insert_events, self._events)
+        self._known_trials.update(self._new_trials)
+        self._new_trials.clear()
+        self._trial_updates.clear()
+        self._reports.clear()
+        self._events.clear()
+        self.n_commits += 1
+
+    def close(self) -> None:
+        self.flush()
+        self._conn.close()

@@ -1,0 +1,31 @@
+"""Where the store lives: the default SQLite file, or any SQLAlchemy URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def rung_home() -> Path:
+    """Where rung keeps its files unless told otherwise: ``$RUNG_HOME`` or ``~/.rung``."""
+    return Path(os.environ.get("RUNG_HOME", "~/.rung")).expanduser()
+
+
+def default_storage_url() -> str:
+    """``$RUNG_STORAGE`` if set, else the SQLite file ``$RUNG_HOME/rung.db``."""
+    url = os.environ.get("RUNG_STORAGE")
+    if url:
+        return url
+    return f"sqlite:///{rung_home() / 'rung.db'}"
+
+
+def normalize_url(url: str | os.PathLike | None) -> str:
+    """Accept a SQLAlchemy URL, a path to a ``.db`` file, ``":memory:"`` or None (default)."""
+    if url is None:
+        return default_storage_url()
+    url = os.fspath(url)
+    if url == ":memory:":
+        return "sqlite://"
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
