@@ -15,14 +15,22 @@ cleanup code in ``try/finally`` runs as usual.
 
 Where the call goes depends on where the trial runs: the backend installs a *session*
 for the duration of the trial (in-process, a context variable; in a worker process, a pipe
-to the tuner).
+to the tuner). A training program started by :class:`rung.script.Script` has no installed
+session; it finds its trial through environment variables instead (``RUNG_REPORT_FD``, a
+socket inherited from the Script, and ``RUNG_TRIAL_DIR`` / ``RUNG_CHECKPOINT_DIR``), so the
+same ``rung.report`` calls work in a script as in a function.
 """
 
 from __future__ import annotations
 
 import contextvars
+import os
+import stat
+import sys
+import threading
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol
 
 
 class TrialStopped(Exception):
@@ -70,13 +78,89 @@ def current_session() -> Session | None:
     return _current_session.get()
 
 
+REPORT_FD_VARIABLE = "RUNG_REPORT_FD"
+
+
+class ScriptSession:
+    """Session of a program started by ``rung.script.Script``, described by its environment.
+
+    Reports travel as ``("report", metrics)`` over the socket whose fd is in
+    ``RUNG_REPORT_FD``; the Script answers ``("decision", action)`` after asking the
+    tuner. The socket is opened on the first report, so ``trial_dir()`` and
+    ``checkpoint_dir()`` also work in processes that did not inherit it.
+    """
+
+    def __init__(self, fd_text: str, environ: Mapping[str, str]) -> None:
+        self._fd_text = fd_text
+        self.trial_id = int(environ.get("RUNG_TRIAL_ID", "-1"))
+        self.trial_dir = Path(environ.get("RUNG_TRIAL_DIR", "."))
+        self.checkpoint_dir = Path(environ.get("RUNG_CHECKPOINT_DIR", self.trial_dir / "checkpoint"))
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+
+    def report(self, metrics: dict[str, Any]) -> str:
+        with self._lock:
+            conn = self._connect()
+            try:
+                conn.send(("report", dict(metrics)))
+                message = conn.recv()
+            except (EOFError, OSError):
+                return "stop"  # the Script (and so the trial) is gone: nobody reads this any more
+        if not (isinstance(message, tuple) and len(message) == 2 and message[0] == "decision"):
+            raise RuntimeError(f"rung.report() got an unexpected answer from the tuner: {message!r}")
+        return message[1]
+
+    def _connect(self) -> Connection:
+        if self._conn is None:
+            try:
+                fd = int(self._fd_text)
+                is_socket = stat.S_ISSOCK(os.fstat(fd).st_mode)
+            except (ValueError, OSError):
+                is_socket = False
+            if not is_socket:
+                raise RuntimeError(
+                    f"{REPORT_FD_VARIABLE}={self._fd_text!r} is not an open socket in this process; only "
+                    "the program started by rung.script.Script can call rung.report() (other processes "
+                    'can print lines like RUNG_REPORT {"loss": 0.2} instead)'
+                )
+            self._conn = Connection(fd)
+            sys.excepthook = _quiet_about_stops(sys.excepthook)
+        return self._conn
+
+
+def _quiet_about_stops(previous: Any) -> Any:
+    """An uncaught TrialStopped ends a script as planned: one line instead of a traceback."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if issubclass(kind, TrialStopped):
+            sys.stderr.write(f"rung: {value}\n")
+        else:
+            previous(kind, value, tb)
+
+    return hook
+
+
+_script_session: ScriptSession | None = None
+
+
+def _environment_session() -> ScriptSession | None:
+    """The session of a script run by ``rung.script.Script``, or None outside one."""
+    global _script_session
+    fd_text = os.environ.get(REPORT_FD_VARIABLE)
+    if fd_text is None:
+        return None
+    if _script_session is None:
+        _script_session = ScriptSession(fd_text, os.environ)
+    return _script_session
+
+
 def report(**metrics: Any) -> None:
     """Report this step's metrics to the tuner (call once per step, e.g. per epoch).
 
     Raises :class:`TrialStopped` (or :class:`TrialPaused`) when the scheduler ends the
     trial, and ``RuntimeError`` when called outside a trial run by rung.
     """
-    session = _current_session.get()
+    session = _current_session.get() or _environment_session()
     if session is None:
         raise RuntimeError(
             "rung.report() was called outside a trial; call it from an objective run by rung.Tuner"
@@ -93,7 +177,7 @@ def report(**metrics: Any) -> None:
 
 def trial_dir() -> Path:
     """The running trial's own directory (created on first use): logs and checkpoints go here."""
-    session = _current_session.get()
+    session = _current_session.get() or _environment_session()
     if session is None:
         raise RuntimeError("rung.trial_dir() was called outside a trial")
     session.trial_dir.mkdir(parents=True, exist_ok=True)
@@ -102,6 +186,10 @@ def trial_dir() -> Path:
 
 def checkpoint_dir() -> Path:
     """Directory where the running trial may save state to resume from after a pause."""
+    script = _environment_session() if _current_session.get() is None else None
+    if script is not None:
+        script.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        return script.checkpoint_dir
     path = trial_dir() / "checkpoint"
     path.mkdir(exist_ok=True)
     return path

@@ -116,7 +116,7 @@ class Tuner:
         verbose: int = 1,
         experiment: str | None = None,
         workdir: str | os.PathLike | None = None,
-        storage: "str | os.PathLike | Storage | None" = None,
+        storage: "str | os.PathLike | Storage | None | bool" = None,
         resume: bool = False,
         warm_start: "str | list[str] | None" = None,
         spec: dict[str, Any] | None = None,
@@ -233,6 +233,8 @@ class Tuner:
     # -- the store ---------------------------------------------------------------------------
     def _open_store(self) -> None:
         """Create or reopen the experiment; on resume, rebuild state from its log."""
+        if self.storage is False:
+            return  # nothing recorded: for benchmarks of the loop itself
         store = self.storage if isinstance(self.storage, Storage) else Storage(self.storage)
         self._store = store
         settings = {
