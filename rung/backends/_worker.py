@@ -164,7 +164,10 @@ def main(fd: int) -> int:
         if message[0] == "run":
             _, trial_id, config, trial_dir, _resource = message
             returncode = run(conn, objective, trial_id, config, Path(trial_dir))
-            conn.send(("exited", trial_id, returncode))
+            try:
+                conn.send(("exited", trial_id, returncode))
+            except OSError:
+                return EXIT_TUNER_GONE
         elif message[0] == "shutdown":
             return 0
         # Anything else is a decision for a trial that has already ended: drop it.

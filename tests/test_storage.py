@@ -1,0 +1,238 @@
+"""The durable store: record and reload, versions, resume after SIGKILL, warm start, concurrency."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import rung
+from objectives import per_epoch, quadratic
+from rung.storage import ExperimentExists, SchemaVersionError, Storage, StorageError
+from rung.storage import _schema as schema
+
+TESTS = Path(__file__).resolve().parent
+SPACE = {"x": rung.uniform(-1, 1), "y": rung.uniform(-1, 1)}
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_available() -> bool:
+    try:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not postgres_available(), reason="no PostgreSQL"))]
+
+
+def store_url(kind, tmp_path):
+    return f"sqlite:///{tmp_path / 'store.db'}" if kind == "sqlite" else POSTGRES_URL
+
+
+def unique(prefix="exp"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_load_returns_what_run_returned(kind, tmp_path):
+    url = store_url(kind, tmp_path)
+    name = unique()
+    ran = rung.Tuner(per_epoch, {**SPACE, "epochs": 3}, metric="loss", max_trials=6, seed=2, backend="inprocess",
+                     verbose=0, storage=url, experiment=name, workdir=tmp_path / "w").run()
+    loaded = rung.load(name, storage=url)
+    columns = ["trial_id", "status", "loss", "n_reports", "config/x", "config/y", "config/epochs"]
+    pd.testing.assert_frame_equal(ran.trials[columns], loaded.trials[columns])
+    pd.testing.assert_frame_equal(ran.reports[["trial_id", "step", "epoch", "loss"]],
+                                  loaded.reports[["trial_id", "step", "epoch", "loss"]])
+    assert loaded.best_config == ran.best_config
+    assert loaded.best_value == ran.best_value
+    assert list(loaded.trajectory["best_value"]) == list(ran.trajectory["best_value"])
+    assert loaded.stop_reason == "max_trials"
+    Storage(url).delete_experiment(name)
+    with pytest.raises(rung.storage.ExperimentNotFound, match=name):
+        rung.load(name, storage=url)
+
+
+def test_default_store_is_a_sqlite_file_under_rung_home(tmp_path):
+    name = unique()
+    rung.Tuner(quadratic, SPACE, metric="loss", max_trials=3, backend="inprocess", verbose=0, experiment=name).run()
+    assert (Path(os.environ["RUNG_HOME"]) / "rung.db").exists()
+    assert len(rung.load(name).trials) == 3
+
+
+def test_failures_are_stored_with_reason_and_traceback(tmp_path):
+    def objective(config):
+        raise ValueError("no good")
+
+    url = tmp_path / "s.db"
+    rung.Tuner(objective, SPACE, metric="loss", max_trials=2, backend="inprocess", verbose=0,
+               storage=url, experiment="fails").run()
+    trial = rung.load("fails", url).trial(0)
+    assert trial.status.value == "failed"
+    assert trial.error == "ValueError: no good"
+    assert "Traceback" in trial.traceback
+
+
+def test_every_report_stores_the_decision_taken():
+    class StopSecond(rung.schedulers.FIFO):
+        def on_report(self, trial, metrics):
+            if metrics["epoch"] == 2:
+                return rung.schedulers.Decision.stop("too slow", rung=2, value=metrics["loss"], threshold=0.1)
+            return super().on_report(trial, metrics)
+
+    store = Storage(":memory:")
+    rung.Tuner(per_epoch, {**SPACE, "epochs": 4}, metric="loss", max_trials=2, scheduler=StopSecond(),
+               backend="inprocess", verbose=0, storage=store, experiment="decisions").run()
+    _, reports, _ = store.load_log(store.require_experiment("decisions")["id"])
+    assert [(r["trial_id"], r["step"], r["action"]) for r in reports] == [
+        (0, 1, "continue"), (0, 2, "stop"), (1, 1, "continue"), (1, 2, "stop")]
+    assert reports[1]["reason"] == "too slow"
+    assert reports[1]["details"]["threshold"] == 0.1
+
+
+def test_an_existing_name_needs_resume(tmp_path):
+    url = tmp_path / "s.db"
+    rung.Tuner(quadratic, SPACE, metric="loss", max_trials=2, backend="inprocess", verbose=0, storage=url,
+               experiment="twice").run()
+    with pytest.raises(ExperimentExists, match="resume=True"):
+        rung.Tuner(quadratic, SPACE, metric="loss", max_trials=2, backend="inprocess", verbose=0, storage=url,
+                   experiment="twice").run()
+    with pytest.raises(StorageError, match="different space"):
+        rung.Tuner(quadratic, {"x": rung.uniform(0, 1)}, metric="loss", max_trials=2, backend="inprocess",
+                   verbose=0, storage=url, experiment="twice", resume=True).run()
+
+
+def test_resume_after_a_finished_run_continues_with_the_same_random_stream(tmp_path):
+    url = tmp_path / "s.db"
+
+    def run(name, max_trials, resume=False):
+        return rung.Tuner(quadratic, SPACE, metric="loss", max_trials=max_trials, seed=11, backend="inprocess",
+                          verbose=0, storage=url, experiment=name, resume=resume).run()
+
+    reference = run("straight", 10)
+    run("in-two-parts", 4)
+    resumed = run("in-two-parts", 10, resume=True)
+    pd.testing.assert_frame_equal(reference.trials[["trial_id", "config/x", "config/y", "loss"]],
+                                  resumed.trials[["trial_id", "config/x", "config/y", "loss"]])
+
+
+def test_schema_version_mismatch_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Storage(url).dispose()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(schema.meta).where(schema.meta.c.key == "schema_version").values(value="999"))
+    engine.dispose()
+    with pytest.raises(SchemaVersionError, match="schema version 999"):
+        Storage(url)
+
+
+def test_warm_start_feeds_fitting_trials_and_reports_the_rest(tmp_path):
+    url = tmp_path / "s.db"
+    old_space = {"x": rung.uniform(-2, 2), "y": rung.uniform(-1, 1), "dropout": rung.uniform(0, 0.5)}
+    rung.Tuner(lambda c: c["x"] ** 2, old_space, metric="loss", max_trials=20, seed=0, backend="inprocess",
+               verbose=0, storage=url, experiment="old").run()
+    old_trials = rung.load("old", url).trials
+    fitting = int(((old_trials["config/x"] >= -1) & (old_trials["config/x"] <= 1)).sum())
+
+    class Recording(rung.searchers.Random):
+        seen = []
+
+        def observe(self, config, metrics):
+            Recording.seen.append(config)
+
+    result = rung.Tuner(lambda c: c["x"] ** 2, SPACE, metric="loss", max_trials=2, seed=0, backend="inprocess",
+                        searcher=Recording, verbose=0, storage=url, experiment="new", warm_start="old").run()
+    summary = result.warm_start
+    assert summary["used"] == fitting
+    assert len(summary["dropped"]) == 20 - fitting
+    assert all("'x'" in item["reason"] for item in summary["dropped"])
+    assert summary["removed_parameters"] == {"old": ["dropout"]}
+    warm = Recording.seen[:fitting]
+    assert all(set(config) == {"x", "y"} and -1 <= config["x"] <= 1 for config in warm)
+    assert len(result.trials) == 2  # warm-start trials are not trials of the new experiment
+
+
+def _reports_in_store(url, name):
+    store = Storage(url)
+    try:
+        experiment = store.get_experiment(name)
+        if experiment is None:
+            return []
+        _, reports, _ = store.load_log(experiment["id"])
+        return reports
+    finally:
+        store.dispose()
+
+
+KILL_AFTER_REPORTS = [0, 1, 3, 6, 10, 15, 21, 27, 33, 39, 44]
+
+
+def test_resume_after_sigkill_at_many_moments_loses_and_duplicates_nothing(tmp_path):
+    sys.path.insert(0, str(TESTS))
+    from tuner_script import make_tuner
+
+    reference = make_tuner(f"sqlite:///{tmp_path / 'ref.db'}", "reference", tmp_path / "ref").run()
+    ref = reference.trials.set_index("trial_id")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    for moment in KILL_AFTER_REPORTS:
+        url = f"sqlite:///{tmp_path / f'kill{moment}.db'}"
+        name = f"killed-after-{moment}"
+        workdir = tmp_path / f"w{moment}"
+        process = subprocess.Popen([sys.executable, str(TESTS / "tuner_script.py"), url, name, str(workdir)], env=env)
+        deadline = time.monotonic() + 60
+        while len(_reports_in_store(url, name)) < moment and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        before = {(r["trial_id"], r["step"], r["metrics"]["epoch"]) for r in _reports_in_store(url, name)}
+        assert len(before) >= moment
+        resumed = make_tuner(url, name, workdir, resume=True).run()
+        trials = resumed.trials.set_index("trial_id")
+        assert list(trials.index) == list(range(12)), moment
+        assert set(trials["status"]) == {"completed"}, moment
+        pd.testing.assert_series_equal(trials["config/x"], ref["config/x"], check_names=False)
+        pd.testing.assert_series_equal(trials["config/units"], ref["config/units"], check_names=False)
+        pd.testing.assert_series_equal(trials["loss"], ref["loss"], check_names=False)
+        after = {(r["trial_id"], r["step"], r["metrics"]["epoch"]) for r in _reports_in_store(url, name)}
+        assert before <= after, moment
+        # Each trial reported each epoch at least once, and its last report is epoch 4.
+        reports = resumed.reports
+        for trial_id, group in reports.groupby("trial_id"):
+            assert set(group["epoch"]) == {1, 2, 3, 4}, (moment, trial_id)
+            assert group["epoch"].iloc[-1] == 4
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_several_tuner_processes_share_one_store(kind, tmp_path):
+    url = store_url(kind, tmp_path)
+    names = [unique("parallel") for _ in range(3)]
+    script = (
+        "import sys, rung\n"
+        "from objectives import per_epoch\n"
+        "rung.Tuner(per_epoch, {'x': rung.uniform(-1, 1), 'y': rung.uniform(-1, 1), 'epochs': 5}, metric='loss',\n"
+        "           max_trials=40, seed=0, backend='inprocess', verbose=0, storage=sys.argv[1],\n"
+        "           experiment=sys.argv[2], workdir=sys.argv[3]).run()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    processes = [subprocess.Popen([sys.executable, "-c", script, url, name, str(tmp_path / name)], env=env)
+                 for name in names]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
+    store = Storage(url)
+    for name in names:
+        result = rung.load(name, store)
+        assert len(result.trials) == 40
+        assert set(result.trials["status"]) == {"completed"}
+        assert len(result.reports) == 200
+        store.delete_experiment(name)
