@@ -49,6 +49,7 @@ class Relay:
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self.final_action: str | None = None  # "stop" or "pause" once the tuner said so
         self._relaying = True  # False once the trial is ending: reports are refused, not relayed
+        self.told_program = False  # whether the stop or pause was answered to the program itself
         self._stdout_buffer = bytearray()
         self._stderr_buffer = bytearray()
         self._selector = selectors.DefaultSelector()
@@ -143,7 +144,9 @@ class Relay:
         try:
             self.conn.send(("decision", action))
         except OSError:
-            pass  # the program is gone; its exit is seen on the other channels
+            return  # the program is gone; its exit is seen on the other channels
+        if action != "continue":
+            self.told_program = True
 
     def _read(self, fd: int) -> bytes:
         data = os.read(fd, 65536)

@@ -138,7 +138,7 @@ class Script:
         finally:
             try:
                 # A Python program told to stop gets the grace period to clean up on its own.
-                end_group(process, self.grace_period, idle=relay.pump, leader_first=action is not None)
+                end_group(process, self.grace_period, idle=relay.pump, leader_first=relay.told_program)
                 relay.close()
             except BaseException:
                 guard.abandon()
