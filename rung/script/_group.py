@@ -102,7 +102,7 @@ class Guard:
     def __init__(self, pgid: int) -> None:
         read_end, self._write_end = os.pipe()
         try:
-            self._process: subprocess.Popen | None = None and subprocess.Popen(
+            self._process: subprocess.Popen | None = subprocess.Popen(
                 [sys.executable, "-S", "-I", str(Path(__file__).with_name("_guard.py")), str(read_end), str(pgid)],
                 pass_fds=[read_end],
                 stdin=subprocess.DEVNULL,

@@ -13,4 +13,5 @@ try:
         rung.report(step=step, loss=1.0 / step)
         time.sleep(0.02)
 finally:
+    time.sleep(0.3)  # a cleanup that takes a moment: rung must wait for it before SIGTERM
     (rung.trial_dir() / "cleaned_up.txt").write_text("yes")
