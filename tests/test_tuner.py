@@ -279,3 +279,24 @@ def test_progress_is_shown_unless_quiet(capsys):
     assert "5 trials" in shown and "best loss=" in shown
     rung.Tuner(quadratic, SPACE, metric="loss", max_trials=5, backend="inprocess", verbose=0).run()
     assert capsys.readouterr().err == ""
+
+
+def test_each_worker_gets_its_own_gpu_when_gpus_are_given():
+    def objective(config):
+        import os
+        import time
+        time.sleep(0.2)
+        rung.report(loss=1.0, gpu=int(os.environ.get("CUDA_VISIBLE_DEVICES", "-1")))
+
+    backend = rung.backends.ProcessBackend(gpus=["0", "1"])
+    result = rung.Tuner(objective, {}, metric="loss", max_trials=4, n_workers=2, backend=backend, verbose=0).run()
+    assert set(result.reports["gpu"]) == {0, 1}
+
+
+def test_gpu_detection_reads_cuda_visible_devices(monkeypatch):
+    from rung.backends._process import detect_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2, 5")
+    assert detect_gpus() == ["2", "5"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert detect_gpus() == []

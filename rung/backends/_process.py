@@ -27,6 +27,18 @@ ISOLATION_MODES = ("fork", "none")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def detect_gpus() -> list[str]:
+    """GPU ids visible to this process: ``CUDA_VISIBLE_DEVICES``, else ``nvidia-smi -L``."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [gpu.strip() for gpu in visible.split(",") if gpu.strip() and gpu.strip() != "-1"]
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [str(i) for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
+
+
 class WorkerStartError(RuntimeError):
     """A worker process could not load the objective; raised before any trial runs."""
 
@@ -59,6 +71,11 @@ class ProcessBackend(Backend):
         trials do not pay for the import.
     start_timeout:
         Seconds a worker may take to start and load the objective.
+    gpus:
+        GPU ids to share among workers: worker i sees ``CUDA_VISIBLE_DEVICES=gpus[i % len]``,
+        so each trial gets its own GPU when there are as many GPUs as workers. ``"auto"``
+        (default) uses the ids in ``CUDA_VISIBLE_DEVICES`` if set, else what ``nvidia-smi -L``
+        lists, else none (CPU-only machines: nothing is set).
     """
 
     name = "process"
@@ -68,6 +85,7 @@ class ProcessBackend(Backend):
         isolation: str = "fork",
         preload: Sequence[str] = (),
         start_timeout: float = 120.0,
+        gpus: "str | Sequence[str | int] | None" = "auto",
     ) -> None:
         if isolation not in ISOLATION_MODES:
             raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got isolation={isolation!r}")
@@ -76,6 +94,7 @@ class ProcessBackend(Backend):
         self.isolation = isolation
         self.preload = list(preload)
         self.start_timeout = start_timeout
+        self.gpus = detect_gpus() if gpus == "auto" else [str(g) for g in (gpus or ())]
         self._workers: list[_Worker] = []
         self._events: TrialEvents | None = None
         self._init_message: tuple | None = None
@@ -120,6 +139,8 @@ class ProcessBackend(Backend):
         # n workers each running a full-width BLAS/OpenMP pool would oversubscribe the CPUs.
         for variable in THREAD_VARIABLES:
             env.setdefault(variable, str(self._threads_per_worker))
+        if self.gpus:
+            env["CUDA_VISIBLE_DEVICES"] = self.gpus[index % len(self.gpus)]
         process = subprocess.Popen(
             [sys.executable, "-m", "rung.backends._worker", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
