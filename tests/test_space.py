@@ -6,11 +6,9 @@ import itertools
 import json
 import math
 import pickle
-import sys
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,13 +17,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-# The package is not installed in the venv; make the repo root importable.
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-import rung.space as rs  # noqa: E402
-from rung.space import (  # noqa: E402
+import rung.space as rs
+from rung.space import (
     Constant,
     Domain,
     Space,

@@ -14,15 +14,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._domains import Domain
+from ._errors import SpaceError
 
 _ABSENT = object()
 
 
-def _active(domain: Domain, assigned: Mapping[str, Any]) -> bool:
-    for condition in domain.conditions:
-        value = assigned.get(condition.parent, _ABSENT)
-        if value is _ABSENT or not condition.holds(value):
-            return False
+def _active(name: str, domain: Domain, assigned: Mapping[str, Any]) -> bool:
+    try:
+        for condition in domain.conditions:
+            value = assigned.get(condition.parent, _ABSENT)
+            if value is _ABSENT or not condition.holds(value):
+                return False
+    except SpaceError as err:
+        raise err.for_param(name) from None
     return True
 
 
@@ -51,12 +55,12 @@ def enumerate_assignments(
         name = names[i]
         if last_parent[i] > i:
             return [*values[name], _ABSENT]
-        return values[name] if _active(domains[name], assigned) else [_ABSENT]
+        return values[name] if _active(name, domains[name], assigned) else [_ABSENT]
 
     def consistent(i: int) -> bool:
         for j in checks[i]:
             present = assigned[names[j]] is not _ABSENT
-            if present != _active(domains[names[j]], assigned):
+            if present != _active(names[j], domains[names[j]], assigned):
                 return False
         return True
 
@@ -109,6 +113,6 @@ def count_grid(
     total = 0
     for assignment in enumerate_assignments(enumerated, domains, values):
         total += math.prod(
-            sizes[name] for name in leaves if _active(domains[name], assignment)
+            sizes[name] for name in leaves if _active(name, domains[name], assignment)
         )
     return free * total
