@@ -9,6 +9,7 @@ random, grid or model-based search, runs trials in parallel and stops bad ones e
 """
 
 from . import backends, schedulers, searchers, space, storage
+from ._checkpoint import load_checkpoint, save_checkpoint
 from ._history import load
 from ._reporting import TrialPaused, TrialStopped, checkpoint_dir, report, trial_dir
 from ._result import TuningResult
@@ -53,6 +54,8 @@ __all__ = [
     "randint",
     "report",
     "load",
+    "load_checkpoint",
+    "save_checkpoint",
     "schedulers",
     "storage",
     "searchers",
