@@ -90,6 +90,8 @@ def load(name: str, storage: "str | os.PathLike | Storage | None" = None) -> Tun
         parameter_names=list(Space.from_dict(experiment["space"]).names),
         workdir=experiment["workdir"],
         status=status,
+        decision_rungs={float(r["details"]["rung"]) for r in report_rows
+                        if r["details"] and isinstance(r["details"].get("rung"), (int, float))},
     )
 
 

@@ -42,6 +42,7 @@ class TuningResult:
     workdir: str | None = None
     status: str = "finished"
     warm_start: dict[str, Any] | None = None
+    decision_rungs: set[float] = field(default_factory=set)
 
     # -- the incumbent ---------------------------------------------------------------------
     @cached_property
@@ -112,6 +113,23 @@ class TuningResult:
             [(p.elapsed, p.best_value, p.trial_id) for p in self.trajectory_points],
             columns=["elapsed", "best_value", "trial_id"],
         )
+
+    # -- plots -------------------------------------------------------------------------------
+    def decision_levels(self) -> list[float]:
+        """Resource levels (rungs or intervals) at which the scheduler paused or stopped trials."""
+        return sorted(self.decision_rungs)
+
+    def plot_metric_per_rung(self, path: str, resource_attr: str = "epoch", levels: list[float] | None = None):
+        """Save the metric of every trial at each rung level to ``path`` (see ``rung.plots``)."""
+        from .plots import metric_per_rung
+
+        return metric_per_rung(self, path, resource_attr=resource_attr, levels=levels)
+
+    def plot_incumbent(self, path: str):
+        """Save the best value so far against wall-clock time to ``path``."""
+        from .plots import incumbent
+
+        return incumbent(self, path)
 
     # -- summary -----------------------------------------------------------------------------
     def count(self, status: TrialStatus | str) -> int:

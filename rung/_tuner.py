@@ -193,6 +193,7 @@ class Tuner:
         self._next_stop_poll = 0.0
         self._warm_start_summary: dict[str, Any] | None = None
         self._elapsed_offset = 0.0
+        self._decision_rungs: set[float] = set()
 
     def _now(self) -> float:
         return time.perf_counter() - self._t0
@@ -331,6 +332,9 @@ class Tuner:
                 trial.metric_value = float(item["metrics"][self.metric])
                 if item["action"] is not None:
                     self.scheduler.on_report(trial, item["metrics"])
+                    level = (item["details"] or {}).get("rung")
+                    if isinstance(level, numbers.Real):
+                        self._decision_rungs.add(float(level))
                 continue
             payload = item["payload"]
             if item["kind"] == "start":
@@ -521,6 +525,9 @@ class Tuner:
         decision = self._decide(trial, metrics)
         if decision.action is not Action.CONTINUE:
             self._decisions[trial_id] = decision
+            level = decision.details.get("rung") if decision.details else None
+            if isinstance(level, numbers.Real):
+                self._decision_rungs.add(float(level))
         if self._recorder is not None:
             self._recorder.record_report(
                 trial_id, report.step, report.time, metrics, decision.action.value, decision.reason, dict(decision.details)
@@ -685,6 +692,7 @@ class Tuner:
             workdir=str(self.workdir),
             status=status,
             warm_start=self._warm_start_summary,
+            decision_rungs=set(self._decision_rungs),
         )
 
     def _summary(self, result: TuningResult) -> str:
