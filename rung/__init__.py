@@ -1,20 +1,27 @@
 """rung: hyperparameter optimization for Python.
 
 Describe a config space, hand rung an objective, and it searches for the best config with
-random, grid or model-based search, runs trials in parallel and stops bad ones early.
+random, grid or model-based search, runs trials in parallel, stops bad ones early and
+records everything in a durable store.
 
 >>> import rung
 >>> space = {"lr": rung.loguniform(1e-4, 1e-1), "layers": rung.randint(1, 4)}
 >>> result = rung.Tuner(objective, space, metric="loss", mode="min", max_trials=50).run()
+
+Trial code (functions and Python scripts) imports rung just to call ``rung.report``, so
+this module imports only what that needs; the tuner, the store (SQLAlchemy), backends and
+script trials load on first use.
 """
 
-from . import backends, schedulers, searchers, space, storage
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import schedulers, searchers, space
 from ._checkpoint import load_checkpoint, save_checkpoint
-from ._history import load
 from ._reporting import TrialPaused, TrialStopped, checkpoint_dir, report, trial_dir
-from ._result import TuningResult
 from ._trial import Trial, TrialStatus
-from ._tuner import Tuner
 from .space import (
     Space,
     SpaceError,
@@ -30,9 +37,42 @@ from .space import (
     uniform,
 )
 
+if TYPE_CHECKING:
+    from . import backends, plots, script, storage
+    from ._history import load
+    from ._result import TuningResult
+    from ._tuner import Tuner
+    from .script import Script, ScriptFailed
+
 __version__ = "0.1.0"
 
+_LAZY = {
+    "Tuner": ("._tuner", "Tuner"),
+    "TuningResult": ("._result", "TuningResult"),
+    "load": ("._history", "load"),
+    "Script": (".script", "Script"),
+    "ScriptFailed": (".script", "ScriptFailed"),
+    "backends": (".backends", None),
+    "plots": (".plots", None),
+    "script": (".script", None),
+    "storage": (".storage", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'rung' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "Script",
+    "ScriptFailed",
     "Space",
     "SpaceError",
     "Trial",
@@ -44,22 +84,24 @@ __all__ = [
     "backends",
     "checkpoint_dir",
     "choice",
+    "load",
+    "load_checkpoint",
     "loguniform",
     "lognormal",
     "normal",
+    "plots",
     "qloguniform",
     "qlognormal",
     "qnormal",
     "quniform",
     "randint",
     "report",
-    "load",
-    "load_checkpoint",
     "save_checkpoint",
     "schedulers",
-    "storage",
+    "script",
     "searchers",
     "space",
+    "storage",
     "trial_dir",
     "uniform",
 ]

@@ -67,6 +67,9 @@ def checkpointed_epochs(config):
     for epoch in range(done + 1, 5):
         time.sleep(0.03)
         loss = (config["x"] - 0.3) ** 2 + 1.0 / epoch
-        # Save before reporting: the report may pause or stop the trial.
-        state.write_text(json.dumps({"epoch": epoch}))
-        rung.report(epoch=epoch, loss=loss)
+        # Report, then save; ``finally`` also saves when the report pauses the trial. If the
+        # tuner dies between the two, the epoch is redone: reported twice, never skipped.
+        try:
+            rung.report(epoch=epoch, loss=loss)
+        finally:
+            state.write_text(json.dumps({"epoch": epoch}))

@@ -55,8 +55,10 @@ def numpy_training(config):
     state = rung.load_checkpoint() or {"epoch": 0, "w": np.zeros(3)}
     for epoch in range(state["epoch"] + 1, 5):
         state = {"epoch": epoch, "w": state["w"] + config["step"]}
-        rung.save_checkpoint(state)
-        rung.report(epoch=epoch, loss=float(10 - state["w"].sum()), starts=1)
+        try:
+            rung.report(epoch=epoch, loss=float(10 - state["w"].sum()))
+        finally:
+            rung.save_checkpoint(state)
 
 
 @pytest.mark.parametrize("backend", ["inprocess", "process"])
@@ -86,9 +88,10 @@ def torch_training(config):
             loss = torch.nn.functional.mse_loss(model(x), y)
             loss.backward()
             optimizer.step()
-        # Save before reporting: the report may pause the trial.
-        rung_torch.save(model, optimizer, epoch=epoch)
-        rung.report(epoch=epoch, loss=float(loss.detach()))
+        try:
+            rung.report(epoch=epoch, loss=float(loss.detach()))
+        finally:
+            rung_torch.save(model, optimizer, epoch=epoch)
 
 
 @pytest.mark.parametrize("backend", ["inprocess", "process"])

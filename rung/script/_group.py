@@ -34,11 +34,11 @@ def _has_running_member(pgid: int) -> bool:
     # container's init may never do; /proc tells zombies apart (Linux only).
     if not os.path.isdir("/proc/self"):
         return True
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat_file:
+            with open(f"/proc/{name}/stat", "rb") as stat_file:
                 fields = stat_file.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue

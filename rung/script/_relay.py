@@ -65,14 +65,14 @@ class Relay:
         then, and the caller ends it either way.
         """
         exited_at: float | None = None
-        while self._selector.get_map() and self._relaying:
+        while self._relaying:
             if exited_at is None:
                 self.pump(0.1)
                 if self.process.poll() is not None:
                     exited_at = time.monotonic()
             else:
                 remaining = exited_at + DRAIN_AFTER_EXIT - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or not self._selector.get_map():
                     break
                 self.pump(remaining)
         if self._relaying:
@@ -101,6 +101,9 @@ class Relay:
             self._stderr_buffer.clear()
         self._selector.close()
         self.conn.close()
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
 
     # -- channels ----------------------------------------------------------------------
     def _read_stdout(self, fd: int) -> None:
