@@ -43,6 +43,20 @@ _TRIAL_FIELDS = (
 )
 
 
+class _DriverStatement:
+    """A SQLAlchemy statement compiled once for the engine's driver and run on its cursor."""
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self._order = list(compiled.positiontup) if compiled.positional else None
+
+    def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        if self._order is None:
+            return rows
+        return [tuple(row[name] for name in self._order) for row in rows]
+
+
 def _finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
@@ -60,17 +74,22 @@ class Recorder:
         self._events: list[dict[str, Any]] = []
         self._known_trials: set[int] = set()
         self.n_commits = 0
-        # One connection for the experiment's life: a pool checkout per commit costs more
-        # than the commit itself on SQLite.
+        # One connection for the experiment's life, and statements compiled once for its
+        # driver: per report, SQLAlchemy's execution machinery would cost more than SQLite's
+        # commit itself.
         self._conn = storage.engine.connect()
-        self._insert_trials = sa.insert(schema.trials)
-        self._insert_reports = sa.insert(schema.reports)
-        self._insert_events = sa.insert(schema.events)
+        self._dbapi = self._conn.connection.dbapi_connection
+        self._is_sqlite = storage.engine.dialect.name == "sqlite"
+        dialect = storage.engine.dialect
         t = schema.trials
-        self._update_trial = (
+        self._insert_trials = _DriverStatement(sa.insert(t), dialect)
+        self._insert_reports = _DriverStatement(sa.insert(schema.reports), dialect)
+        self._insert_events = _DriverStatement(sa.insert(schema.events), dialect)
+        self._update_trial = _DriverStatement(
             sa.update(t)
-            .where(t.c.experiment_id == self.experiment_id, t.c.trial_id == sa.bindparam("b_trial_id"))
-            .values({name: sa.bindparam(f"b_{name}") for name in _TRIAL_FIELDS})
+            .where(t.c.experiment_id == sa.bindparam("b_experiment_id"), t.c.trial_id == sa.bindparam("b_trial_id"))
+            .values({name: sa.bindparam(f"b_{name}") for name in _TRIAL_FIELDS}),
+            dialect,
         )
 
     def mark_known(self, trial_ids: set[int]) -> None:
@@ -136,20 +155,36 @@ class Recorder:
         """Commit everything recorded so far in one transaction."""
         if not self.dirty:
             return
-        conn = self._conn
-        with conn.begin():
-            if self._new_trials:
-                conn.execute(self._insert_trials, list(self._new_trials.values()))
-            if self._trial_updates:
-                conn.execute(
-                    self._update_trial,
-                    [{"b_trial_id": trial_id, **{f"b_{k}": v for k, v in row.items()}}
-                     for trial_id, row in self._trial_updates.items()],
-                )
-            if self._reports:
-                conn.execute(self._insert_reports, self._reports)
-            if self._events:
-                conn.execute(self._insert_events, self._events)
+        batches = [
+            (self._insert_trials, list(self._new_trials.values())),
+            (self._update_trial, [
+                {"b_experiment_id": self.experiment_id, "b_trial_id": trial_id,
+                 **{f"b_{k}": v for k, v in row.items()}}
+                for trial_id, row in self._trial_updates.items()
+            ]),
+            (self._insert_reports, self._reports),
+            (self._insert_events, self._events),
+        ]
+        cursor = self._dbapi.cursor()
+        try:
+            if self._is_sqlite:
+                cursor.execute("BEGIN IMMEDIATE")  # the connection runs in autocommit mode
+            for statement, rows in batches:
+                if rows:
+                    cursor.executemany(statement.sql, statement.parameters(rows))
+            if self._is_sqlite:
+                cursor.execute("COMMIT")
+            else:
+                self._dbapi.commit()
+        except BaseException:
+            if self._is_sqlite:
+                if self._dbapi.in_transaction:
+                    cursor.execute("ROLLBACK")
+            else:
+                self._dbapi.rollback()
+            raise
+        finally:
+            cursor.close()
         self._known_trials.update(self._new_trials)
         self._new_trials.clear()
         self._trial_updates.clear()
