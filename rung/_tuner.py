@@ -194,6 +194,7 @@ class Tuner:
         self._warm_start_summary: dict[str, Any] | None = None
         self._elapsed_offset = 0.0
         self._decision_rungs: set[float] = set()
+        self._abandon_pending: dict[int, str] = {}
 
     def _now(self) -> float:
         return time.perf_counter() - self._t0
@@ -356,6 +357,8 @@ class Tuner:
             elif item["kind"] == "end":
                 trial = live[item["trial_id"]]
                 trial.status = TrialStatus(payload["status"])
+                if payload.get("abandoned"):
+                    continue  # the scheduler's own decision, replayed with it
                 if trial.status is TrialStatus.PAUSED:
                     self.scheduler.on_pause(trial)
                 elif trial.status is TrialStatus.COMPLETED:
@@ -364,6 +367,9 @@ class Tuner:
                     self.scheduler.on_stop(trial)
                 else:
                     self.scheduler.on_fail(trial)
+        for trial_id, reason in self.scheduler.take_abandoned():
+            if stored.get(trial_id) is not None and stored[trial_id].status is TrialStatus.PAUSED:
+                self._abandon_pending[trial_id] = reason  # decided, but not recorded before the crash
         # The stored rows carry timings and reasons; the report-derived fields come from the log.
         for trial_id, trial in stored.items():
             self._trials[trial_id] = trial
@@ -428,6 +434,7 @@ class Tuner:
             self._request_stop("stop_requested", "stop requested from the command line")
 
     def _launch_trials(self) -> None:
+        self._collect_abandoned()
         # Results accepted so far are committed before they cause any new decision.
         self.commit()
         while self._relaunch and self.backend.free_slots() > 0:
@@ -609,7 +616,30 @@ class Tuner:
         if self._recorder is not None:
             self._recorder.record_end(trial, now)
         if status is TrialStatus.PAUSED:
+            self._collect_abandoned()
             return
+        self._finished(trial, now)
+
+    def _collect_abandoned(self) -> None:
+        """Close paused trials the scheduler has given up on (e.g. not promoted)."""
+        for trial_id, reason in self.scheduler.take_abandoned():
+            self._abandon_pending[trial_id] = reason
+        for trial_id, reason in list(self._abandon_pending.items()):
+            trial = self._trials.get(trial_id)
+            if trial is None or trial.status is not TrialStatus.PAUSED:
+                continue  # still on its way to the pause: closed when it gets there
+            del self._abandon_pending[trial_id]
+            trial.status = TrialStatus.STOPPED
+            trial.end_reason = reason
+            now = self._now()
+            if self._recorder is not None:
+                self._recorder.record_end(trial, now, abandoned=True)
+            self._finished(trial, now)
+
+    def _finished(self, trial: Trial, now: float) -> None:
+        """Bookkeeping for a trial that will not run again: counts, budgets, incumbent."""
+        status = trial.status
+        trial_id = trial.trial_id
         self._n_finished += 1
         if status is TrialStatus.FAILED:
             self._n_failed += 1

@@ -131,3 +131,31 @@ def test_a_scheduler_that_starts_past_the_budget_is_a_bug_reported_loudly():
     with pytest.raises(RuntimeError, match="trial budget is spent"):
         rung.Tuner(lambda c: 1.0, {"x": rung.uniform(0, 1)}, metric="loss", max_trials=2,
                    scheduler=Greedy(), backend="inprocess", verbose=0).run()
+
+
+def test_paused_trials_the_scheduler_abandons_end_as_stopped_with_the_reason(tmp_path):
+    from rung.schedulers import SuccessiveHalving
+
+    def curve(config):
+        state = rung.load_checkpoint() or {"epoch": 0}
+        for epoch in range(state["epoch"] + 1, 10):
+            try:
+                rung.report(epoch=epoch, loss=config["x"] + 1.0 / epoch)
+            finally:
+                rung.save_checkpoint({"epoch": epoch})
+
+    url = tmp_path / "s.db"
+    result = rung.Tuner(curve, {"x": rung.choice([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])}, metric="loss",
+                        searcher="grid", scheduler=SuccessiveHalving("epoch", min_resource=1, max_resource=9,
+                                                                    reduction_factor=3, num_trials=9),
+                        backend="inprocess", verbose=0, storage=url, experiment="sh").run()
+    trials = result.trials.set_index("config/x")
+    assert trials.loc[0.1, "status"] == "completed" and trials.loc[0.1, "n_reports"] == 9
+    for x in (0.2, 0.3):
+        assert trials.loc[x, "status"] == "stopped"
+        assert "not promoted at rung epoch=3" in trials.loc[x, "end_reason"]
+    for x in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        assert trials.loc[x, "status"] == "stopped"
+        assert "not promoted at rung epoch=1" in trials.loc[x, "end_reason"]
+    loaded = rung.load("sh", url).trials.set_index("config/x")
+    assert list(loaded["status"]) == list(trials["status"])

@@ -75,6 +75,8 @@ def check_conformance(result, reports, events, n_workers, searcher):
 
     running, peak = 0, 0
     for event in events:
+        if event["payload"].get("abandoned"):
+            continue  # a paused trial given up on: it held no worker
         running += {"start": 1, "resume": 1, "restart": 1, "end": -1}[event["kind"]]
         assert running >= 0
         peak = max(peak, running)
@@ -86,8 +88,14 @@ def check_conformance(result, reports, events, n_workers, searcher):
             assert row["reason"], row
             assert {"rung", "value", "threshold", "compared_with"} <= set(row["details"]), row
             last_decision[row["trial_id"]] = row
+    abandoned = {event["trial_id"] for event in events if event["payload"].get("abandoned")}
     for trial in result.trial_records:
-        if trial.status.value in ("stopped", "paused"):
+        if trial.trial_id in abandoned:
+            # Paused at a rung, then given up on: the pause is stored, the reason says why.
+            assert trial.status.value == "stopped"
+            assert last_decision[trial.trial_id]["action"] == "pause"
+            assert trial.end_reason.startswith("not promoted")
+        elif trial.status.value in ("stopped", "paused"):
             row = last_decision[trial.trial_id]
             assert row["action"] == {"stopped": "stop", "paused": "pause"}[trial.status.value]
             assert trial.end_reason == row["reason"]

@@ -128,6 +128,18 @@ class Scheduler(ABC):
         """The trial failed; it will not run again."""
         self.searcher.on_failed(trial.config)
 
+    def abandon(self, trial_id: int, reason: str) -> None:
+        """Declare that paused trial ``trial_id`` will never be resumed, and why.
+
+        Subclasses call this (e.g. successive halving for trials not promoted); the tuner
+        then records the trial as stopped with ``reason``.
+        """
+        self.__dict__.setdefault("_abandoned", []).append((trial_id, reason))
+
+    def take_abandoned(self) -> list[tuple[int, str]]:
+        """Abandoned trials declared since the last call (the tuner drains this)."""
+        return self.__dict__.pop("_abandoned", [])
+
     def _signed(self, value: float) -> float:
         """``value`` oriented so that smaller is better, whatever the mode."""
         return value if self.mode == "min" else -value

@@ -74,6 +74,9 @@ class Hyperband(Scheduler):
         self.min_resource, self.max_resource = min_resource, max_resource
         self.reduction_factor = reduction_factor
 
+    def take_abandoned(self) -> list[tuple[int, str]]:
+        return self._impl.take_abandoned()
+
     @property
     def notes(self) -> dict[int, str]:
         """Why trials were left paused (synchronous type); empty for the asynchronous ones."""

@@ -237,6 +237,8 @@ class SuccessiveHalving(Scheduler):
                     f"ranked {rank} of {n} with {self.metric}={bracket.values[trial_id]:g}; the top {top} "
                     f"(cutoff {cutoff:g}) continue"
                 )
+                if state.state != _ENDED:
+                    self.abandon(trial_id, self.notes[trial_id])
                 if state.state != _ENDED and state.metrics is not None:
                     # It will never run again: the searcher learns its result as for a stopped trial.
                     self.searcher.observe(state.config, state.metrics)

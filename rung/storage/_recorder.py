@@ -118,10 +118,14 @@ class Recorder:
              "details": _dumps(details) if details else None}
         )
 
-    def record_end(self, trial: Trial, now: float) -> None:
+    def record_end(self, trial: Trial, now: float, abandoned: bool = False) -> None:
+        """A trial left its worker (or, ``abandoned``, a paused trial was given up on)."""
+        payload: dict[str, Any] = {"status": trial.status.value}
+        if abandoned:
+            payload["abandoned"] = True
         self._events.append(
             {"experiment_id": self.experiment_id, "seq": self._seq(), "kind": "end", "trial_id": trial.trial_id,
-             "time": now, "payload": _dumps({"status": trial.status.value})}
+             "time": now, "payload": _dumps(payload)}
         )
         self._stage_trial(trial)
 
