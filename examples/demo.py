@@ -1,12 +1,18 @@
 """A real tuning experiment: an MLP classifier on scikit-learn's digits, 2 worker processes.
 
-Each trial trains for up to 20 epochs and reports its validation error after every epoch;
-rung keeps both workers busy, shows live progress, and prints the best config at the end.
+Each trial trains for up to 27 epochs and reports its validation error after every epoch.
+ASHA (asynchronous successive halving, stopping variant) compares trials at epochs 1, 3, 9
+and 27 and stops those outside the top third of what each rung has seen, so most of the
+compute goes to promising configs. rung keeps both workers busy, shows live progress,
+records everything in the default store ($RUNG_HOME/rung.db), prints the best config and
+saves a metric-per-rung plot.
 Run with ``make demo`` (or ``python examples/demo.py`` once rung is installed).
 """
 
 import json
 import warnings
+from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -17,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 import rung
 
-EPOCHS = 20
+EPOCHS = 27
 
 
 def train_mlp(config):
@@ -62,14 +68,23 @@ if __name__ == "__main__":
         mode="min",
         searcher=rung.searchers.Random(SPACE, metric="validation_error", seed=0,
                                        points_to_evaluate=[{"learning_rate": 1e-3, "alpha": 1e-4}]),
+        scheduler=rung.schedulers.ASHA("epoch", min_resource=1, max_resource=EPOCHS, reduction_factor=3),
         n_workers=2,
-        max_trials=30,
+        max_trials=60,
         seed=0,
-        experiment="demo-digits-mlp",
+        experiment=f"demo-digits-mlp-{datetime.now():%Y%m%d-%H%M%S}",
     )
     result = tuner.run()
+    trials = result.trials
+    epochs = int(result.reports.groupby("trial_id")["epoch"].max().sum())
     print(f"best validation error: {result.best_value:.4f} (trial {result.best_trial.trial_id})")
     print("best config:")
     print(json.dumps(result.best_config, indent=2))
+    print(f"{len(trials)} trials: {result.count('completed')} ran all {EPOCHS} epochs, "
+          f"{result.count('stopped')} stopped early by ASHA; {epochs} epochs in all "
+          f"({epochs / (len(trials) * EPOCHS):.0%} of running every trial to the end)")
     print(f"time deciding: {result.decision_time * 1e3:.1f} ms of {result.wallclock:.1f} s wall-clock; "
           f"time in trials: {result.trial_time:.1f} s over {tuner.n_workers} workers")
+    plot = result.plot_metric_per_rung(Path(tuner.workdir) / "metric_per_rung.png", levels=[1, 3, 9, 27])
+    print(f"metric per rung: {plot}")
+    print(f"stored as experiment {result.experiment!r}; reload with rung.load({result.experiment!r})")

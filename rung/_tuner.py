@@ -524,6 +524,8 @@ class Tuner:
         trial = self._trials[trial_id]
         if trial_id not in self._running or trial_id in self._kill_reasons:
             return Action.STOP.value
+        if self._stop_reason is None:
+            self._poll_stop_request()  # in-process trials keep the loop from polling
         problem = self._metric_problem(metrics, f"report {trial.n_reports + 1}")
         if problem is not None:
             self._bad_metric[trial_id] = problem

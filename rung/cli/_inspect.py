@@ -1,0 +1,112 @@
+"""Reading the store: ``rung list``, ``show NAME``, ``best NAME`` and ``trials NAME``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .._history import load
+from ._common import (
+    EXIT_FAILURE,
+    CliError,
+    json_default,
+    open_store,
+    positive_int,
+    require_experiment,
+    say,
+    stdout_console,
+)
+from ._tables import experiments_table, summary_table, trials_table
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    listing = subparsers.add_parser("list", parents=parents, help="list the experiments in the store",
+                                    description="A table of the experiments: status, trials, best value, creation time.")
+    listing.set_defaults(handler=cmd_list)
+
+    show = subparsers.add_parser("show", parents=parents, help="summary and trials of an experiment",
+                                 description="Status, metric, trial counts, best value and config, stop reason, "
+                                             "wall-clock, then one row per trial.")
+    show.add_argument("name", metavar="NAME", help="the experiment")
+    show.add_argument("--top", type=positive_int, metavar="N", help="only the N best trials, best first")
+    show.set_defaults(handler=cmd_show)
+
+    best = subparsers.add_parser("best", parents=parents, help="print the best config (JSON or YAML)",
+                                 description="Print only the best config, ready to paste; nothing else goes to stdout.")
+    best.add_argument("name", metavar="NAME", help="the experiment")
+    best.add_argument("--format", choices=("json", "yaml"), default="json", help="output format (default: json)")
+    best.set_defaults(handler=cmd_best)
+
+    trials = subparsers.add_parser("trials", parents=parents, help="export every trial as CSV or JSON",
+                                   description="Write the trials table (one row per trial, config columns named "
+                                               "config/<parameter>) to stdout.")
+    trials.add_argument("name", metavar="NAME", help="the experiment")
+    trials.add_argument("--format", choices=("csv", "json"), default="csv",
+                        help="csv, or json (a list of records) (default: csv)")
+    trials.set_defaults(handler=cmd_trials)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = open_store(args.storage)
+    if store is None:
+        say("no experiments (the store does not exist yet)")
+        return 0
+    try:
+        experiments = store.list_experiments()
+        if not experiments:
+            say(f"no experiments in {store.url}")
+            return 0
+        rows = [(experiment, load(experiment["name"], storage=store)) for experiment in experiments]
+    finally:
+        store.dispose()
+    stdout_console().print(experiments_table(rows))
+    return 0
+
+
+def _load(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """The experiment's row and its result, or a usage error if there is no such experiment."""
+    store = open_store(args.storage)
+    try:
+        experiment = require_experiment(store, args.name, args.storage)
+        return experiment, load(args.name, storage=store)
+    finally:
+        if store is not None:
+            store.dispose()
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    experiment, result = _load(args)
+    console = stdout_console()
+    console.print(summary_table(experiment, result))
+    if result.trial_records:
+        console.print()
+        console.print(trials_table(result, args.top))
+    return 0
+
+
+def cmd_best(args: argparse.Namespace) -> int:
+    _, result = _load(args)
+    config = result.best_config
+    if config is None:
+        raise CliError(f"experiment {args.name!r} has no trial with a value yet", code=EXIT_FAILURE)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(config, indent=2, default=json_default) + "\n")
+    else:
+        import yaml
+
+        plain = json.loads(json.dumps(config, default=json_default))  # numpy values -> plain data
+        sys.stdout.write(yaml.safe_dump(plain, sort_keys=False, default_flow_style=False))
+    return 0
+
+
+def cmd_trials(args: argparse.Namespace) -> int:
+    _, result = _load(args)
+    frame = result.trials
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        sys.stdout.write(json.dumps(records, default=json_default) + "\n")  # floats exact, NaN as null
+    return 0

@@ -1,0 +1,72 @@
+"""Reading a spec file: its data (``yaml.safe_load``) and the line of every field.
+
+``yaml.safe_load`` drops positions, so the text is also composed into YAML nodes, whose
+marks give each field's line. Lines are keyed by field path: a tuple of mapping keys
+(strings) and sequence indices (ints), e.g. ``("budget", "max_trials")``. Composing also
+catches duplicate keys, which ``safe_load`` would silently resolve to the last one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import SpecError
+
+FieldPath = tuple[Any, ...]
+
+
+def read_spec_file(path: str | os.PathLike) -> tuple[Any, dict[FieldPath, int]]:
+    """The parsed YAML of ``path`` and a map of field path to 1-based line number."""
+    file = os.fspath(path)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such spec file", file) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(f"cannot read the spec file: {err}", file) from None
+    return parse_yaml(text, file)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, dict[FieldPath, int]]:
+    """``text`` parsed with ``yaml.safe_load``, and the lines of its fields."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = None if mark is None else mark.line + 1
+        reason = err.problem or "invalid syntax"
+        if err.context:
+            where = f" at line {err.context_mark.line + 1}" if err.context_mark is not None else ""
+            reason = f"{reason} ({err.context}{where})"
+        raise SpecError(f"not valid YAML: {reason}", file, line=line) from None
+    except yaml.YAMLError as err:
+        raise SpecError(f"not valid YAML: {err}", file) from None
+    lines: dict[FieldPath, int] = {}
+    if root is not None:
+        _collect(root, (), lines, file)
+    return data, lines
+
+
+def _collect(node: yaml.Node, path: FieldPath, lines: dict[FieldPath, int], file: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                continue  # complex keys and merge keys: left to the checks on the data
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                field = ".".join(str(part) for part in (*path, key))
+                raise SpecError(f"duplicate key {key!r}", file, field, line)
+            seen.add(key)
+            lines[(*path, key)] = line
+            _collect(value_node, (*path, key), lines, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            _collect(item, (*path, index), lines, file)
