@@ -106,6 +106,24 @@ def test_searcher_options_and_grid(tmp_path, module):
     assert load_spec(write(tmp_path, text)).build_tuner(verbose=0).searcher.suggest() == {"x": 0.5, "units": 16, "epochs": 3}
 
 
+@pytest.mark.parametrize(
+    ("scheduler", "cls", "attribute", "value"),
+    [
+        ("{name: asha, max_resource: 9, reduction_factor: 3}", rung.schedulers.ASHA, "max_resource", 9),
+        ("{name: successive_halving, max_resource: 9}", rung.schedulers.SuccessiveHalving, "max_resource", 9),
+        ("{name: hyperband, max_resource: 27, type: stopping}", rung.schedulers.Hyperband, "max_resource", 27),
+        ("{name: bandit, slack_factor: 0.2}", rung.schedulers.Bandit, "slack_factor", 0.2),
+        ("{name: truncation, truncation_percentage: 20}", rung.schedulers.Truncation, "truncation_percentage", 20),
+        ("median", rung.schedulers.MedianStopping, "evaluation_interval", 1),
+    ],
+)
+def test_every_scheduler_can_be_named_in_a_spec(tmp_path, module, scheduler, cls, attribute, value):
+    text = spec_text(module, append=f"scheduler: {scheduler}\n")
+    tuner = load_spec(write(tmp_path, text)).build_tuner(verbose=0)
+    assert isinstance(tuner.scheduler, cls)
+    assert getattr(tuner.scheduler, attribute) == value
+
+
 def test_grid_needs_no_budget_but_random_does(tmp_path, module):
     endless = spec_text(module, [("  max_trials: 4\n", "")])
     spec = load_spec(write(tmp_path, endless))

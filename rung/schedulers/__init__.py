@@ -10,6 +10,7 @@ from ._successive_halving import SuccessiveHalving
 from ._truncation import Truncation
 
 __all__ = [
+    "SCHEDULERS",
     "ASHA",
     "Action",
     "Bandit",
@@ -37,6 +38,18 @@ _NEEDS_SETTINGS = {
     "hyperband": ("Hyperband", "max_resource", "Hyperband(max_resource=81)"),
     "bandit": ("Bandit", "slack_factor or slack_amount", "Bandit(slack_factor=0.1)"),
     "truncation": ("Truncation", "truncation_percentage", "Truncation(truncation_percentage=20)"),
+}
+
+#: Every scheduler by the name used in specs and on the command line.
+SCHEDULERS: dict[str, type[Scheduler]] = {
+    "fifo": FIFO,
+    "sh": SuccessiveHalving,
+    "successive_halving": SuccessiveHalving,
+    "asha": ASHA,
+    "hyperband": Hyperband,
+    "median": MedianStopping,
+    "bandit": Bandit,
+    "truncation": Truncation,
 }
 
 

@@ -9,9 +9,11 @@ from ._base import Searcher
 from ._grid import Grid
 from ._random import Random
 
-__all__ = ["Grid", "Random", "Searcher", "make_searcher"]
+__all__ = ["Grid", "Random", "SEARCHERS", "Searcher", "make_searcher"]
 
-_BY_NAME: dict[str, type[Searcher]] = {"random": Random, "grid": Grid}
+#: Every searcher by the name used in specs and on the command line.
+SEARCHERS: dict[str, type[Searcher]] = {"random": Random, "grid": Grid}
+_BY_NAME = SEARCHERS
 
 
 def make_searcher(

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..backends import make_backend
-from ..schedulers import _BY_NAME as SCHEDULERS  # the registries make_scheduler/make_searcher use
-from ..searchers import _BY_NAME as SEARCHERS
+from ..schedulers import SCHEDULERS
+from ..searchers import SEARCHERS
 from ..space import Space, SpaceError
 from ._checks import Checker, closest, describe, number_hint
 from ._source import FieldPath
