@@ -59,13 +59,13 @@ def misbehaving(config):
 
 
 def checkpointed_epochs(config):
-    """Deterministic 4-epoch training that resumes from its checkpoint after a restart."""
+    """Deterministic training (4 epochs unless ``epochs`` says) that resumes from its checkpoint."""
     import json
 
     state = rung.checkpoint_dir() / "state.json"
     done = json.loads(state.read_text())["epoch"] if state.exists() else 0
-    for epoch in range(done + 1, 5):
-        time.sleep(0.03)
+    for epoch in range(done + 1, config.get("epochs", 4) + 1):
+        time.sleep(config.get("sleep", 0.03))
         loss = (config["x"] - 0.3) ** 2 + 1.0 / epoch
         # Report, then save; ``finally`` also saves when the report pauses the trial. If the
         # tuner dies between the two, the epoch is redone: reported twice, never skipped.

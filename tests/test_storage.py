@@ -237,3 +237,43 @@ def test_several_tuner_processes_share_one_store(kind, tmp_path):
         assert set(result.trials["status"]) == {"completed"}
         assert len(result.reports) == 200
         store.delete_experiment(name)
+
+
+def _decisions(url, name):
+    """The last stored action for each (trial, epoch), and each trial's final status and reason."""
+    store = Storage(url)
+    try:
+        experiment = store.require_experiment(name)
+        trials, reports, _ = store.load_log(experiment["id"])
+    finally:
+        store.dispose()
+    actions = {(r["trial_id"], r["metrics"]["epoch"]): r["action"] for r in reports}
+    outcomes = {t["trial_id"]: (t["status"], t["end_reason"]) for t in trials}
+    return actions, outcomes
+
+
+@pytest.mark.parametrize("scheduler", ["sh", "asha-promotion"])
+def test_resume_after_sigkill_mid_bracket_makes_the_same_later_decisions(scheduler, tmp_path):
+    sys.path.insert(0, str(TESTS))
+    from tuner_script import make_tuner
+
+    reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
+    make_tuner(reference_url, "reference", tmp_path / "ref", scheduler=scheduler).run()
+    reference_actions, reference_outcomes = _decisions(reference_url, "reference")
+    assert "pause" in set(reference_actions.values())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    for moment in (4, 12, 23):
+        url = f"sqlite:///{tmp_path / f'kill{moment}.db'}"
+        name, workdir = f"killed-{moment}", tmp_path / f"w{moment}"
+        process = subprocess.Popen(
+            [sys.executable, str(TESTS / "tuner_script.py"), url, name, str(workdir), scheduler], env=env)
+        deadline = time.monotonic() + 60
+        while len(_reports_in_store(url, name)) < moment and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert len(_reports_in_store(url, name)) >= moment
+        make_tuner(url, name, workdir, resume=True, scheduler=scheduler).run()
+        actions, outcomes = _decisions(url, name)
+        assert actions == reference_actions, moment
+        assert outcomes == reference_outcomes, moment
