@@ -57,6 +57,10 @@ class Backend(ABC):
     """Runs trials. Subclasses: in-process, local worker processes, (later) scripts, Ray."""
 
     name: str = "backend"
+    #: The tuner's clock while this backend runs trials: None for real time
+    #: (``time.perf_counter``); a simulator supplies its virtual clock here, so budgets,
+    #: timeouts, timings and the trajectory all run on simulated time.
+    clock: Callable[[], float] | None = None
 
     @abstractmethod
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
