@@ -14,19 +14,21 @@ import numbers
 import os
 import secrets
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import _history
 from ._progress import ProgressView, QuietProgress, RichProgress
+from ._replay import replay
 from ._result import TrajectoryPoint, TuningResult
 from ._trial import Report, Trial, TrialStatus
 from .backends import Backend, OutcomeKind, TrialLaunch, TrialOutcome, make_backend
 from .schedulers import Action, Decision, ResumeTrial, Scheduler, StartTrial, make_scheduler
 from .searchers import Searcher, make_searcher
 from .searchers._base import check_metric, check_mode
-from .space import Space, SpaceError
+from ._warm_start import warm_start
+from .space import Space
 from .storage import ExperimentExists, Recorder, Storage, StorageError, rung_home
 
 STOP_REASONS = (
@@ -263,7 +265,8 @@ class Tuner:
             if experiment["workdir"]:
                 self.workdir = Path(experiment["workdir"])
         store.claim(self._experiment_id)
-        self._apply_warm_start(store)
+        if self.warm_start:
+            self._warm_start_summary = warm_start(self.searcher, self.space, self.metric, store, self.warm_start)
         self._recorder = Recorder(store, self._experiment_id)
         if experiment is not None:
             self._replay(store, experiment)
@@ -282,109 +285,32 @@ class Tuner:
                     f"not {getattr(self, name)!r}"
                 )
 
-    def _apply_warm_start(self, store: Storage) -> None:
-        """Feed finished trials of earlier experiments to the searcher, dropping misfits."""
-        if not self.warm_start:
-            return
-        used = 0
-        dropped: list[dict[str, Any]] = []
-        removed: dict[str, list[str]] = {}
-        for name in self.warm_start:
-            other = store.require_experiment(name)
-            if other["metric"] != self.metric:
-                raise StorageError(
-                    f"warm_start experiment {name!r} optimizes {other['metric']!r}, not {self.metric!r}"
-                )
-            trial_rows, report_rows, _ = store.load_log(other["id"])
-            trials, _ = _history.trials_from_rows(trial_rows, report_rows, other["metric"])
-            gone = sorted({key for t in trials.values() for key in t.config} - set(self.space.names))
-            if gone:
-                removed[name] = gone
-            for trial in trials.values():
-                if trial.status is not TrialStatus.COMPLETED or trial.metric_value is None:
-                    continue
-                config = {k: v for k, v in trial.config.items() if k in self.space.names}
-                try:
-                    config = self.space.validate(config)
-                except SpaceError as err:
-                    dropped.append({"experiment": name, "trial_id": trial.trial_id, "reason": str(err)})
-                    continue
-                self.searcher.observe(config, trial.last_metrics)
-                used += 1
-        self._warm_start_summary = {"used": used, "dropped": dropped, "removed_parameters": removed}
-
     def _replay(self, store: Storage, experiment: dict[str, Any]) -> None:
-        """Rebuild trials and the decision layer's state from the stored log."""
+        """Take over trials, reports and the decision layer's state from the stored log."""
         assert self._recorder is not None
         trial_rows, report_rows, events = store.load_log(experiment["id"])
-        stored, reports = _history.trials_from_rows(trial_rows, report_rows, self.metric)
-        self._recorder.next_seq = 1 + max([e["seq"] for e in events] + [r["seq"] for r in report_rows] + [-1])
-        self._recorder.mark_known(set(stored))
-        live: dict[int, Trial] = {}
-        log = sorted([("event", e["seq"], e) for e in events] + [("report", r["seq"], r) for r in report_rows],
-                     key=lambda item: item[1])
-        self._replay_mismatch = False
-        for kind, _, item in log:
-            if kind == "report":
-                trial = live.get(item["trial_id"])
-                if trial is None:
-                    continue
-                trial.n_reports = item["step"]
-                trial.last_metrics = item["metrics"]
-                trial.metric_value = float(item["metrics"][self.metric])
-                if item["action"] is not None:
-                    self.scheduler.on_report(trial, item["metrics"])
-                    level = (item["details"] or {}).get("rung")
-                    if isinstance(level, numbers.Real):
-                        self._decision_rungs.add(float(level))
-                continue
-            payload = item["payload"]
-            if item["kind"] == "start":
-                suggestion = self.scheduler.suggest(True)
-                config = stored[item["trial_id"]].config
-                if not isinstance(suggestion, StartTrial) or _history.config_key(suggestion.config) != _history.config_key(config):
-                    self._replay_mismatch = True
-                trial = Trial(trial_id=item["trial_id"], config=config, status=TrialStatus.RUNNING)
-                trial.resource = payload.get("resource")
-                live[trial.trial_id] = trial
-                self.scheduler.on_start(trial)
-            elif item["kind"] in ("resume", "restart"):
-                trial = live[item["trial_id"]]
-                if item["kind"] == "resume":
-                    self.scheduler.suggest(payload.get("allow_new", True))
-                trial.status = TrialStatus.RUNNING
-                trial.resource = payload.get("resource")
-                self.scheduler.on_start(trial)
-            elif item["kind"] == "end":
-                trial = live[item["trial_id"]]
-                trial.status = TrialStatus(payload["status"])
-                if payload.get("abandoned"):
-                    continue  # the scheduler's own decision, replayed with it
-                if trial.status is TrialStatus.PAUSED:
-                    self.scheduler.on_pause(trial)
-                elif trial.status is TrialStatus.COMPLETED:
-                    self.scheduler.on_complete(trial, trial.last_metrics)
-                elif trial.status is TrialStatus.STOPPED:
-                    self.scheduler.on_stop(trial)
-                else:
-                    self.scheduler.on_fail(trial)
-        for trial_id, reason in self.scheduler.take_abandoned():
-            if stored.get(trial_id) is not None and stored[trial_id].status is TrialStatus.PAUSED:
-                self._abandon_pending[trial_id] = reason  # decided, but not recorded before the crash
-        # The stored rows carry timings and reasons; the report-derived fields come from the log.
-        for trial_id, trial in stored.items():
-            self._trials[trial_id] = trial
-            if trial.status is TrialStatus.FAILED:
-                self._n_failed += 1
-            if trial.status.is_finished:
-                self._n_finished += 1
-            elif trial.status is not TrialStatus.PAUSED:
-                self._relaunch.append(trial)  # it was running (or about to) when the tuner died
-        self._reports = list(reports)
-        self._trajectory = _history.trajectory_from(stored, events, self.mode)
-        if self._trajectory:
-            self._best = self._trajectory[-1].best_value
-        self._elapsed_offset = max([experiment["elapsed"] or 0.0] + [e["time"] for e in events] + [r.time for r in reports])
+        state = replay(self.scheduler, self.metric, self.mode, trial_rows, report_rows, events,
+                       elapsed=experiment["elapsed"] or 0.0)
+        if state.mismatched:
+            warnings.warn(
+                f"resuming {self.experiment!r}: the searcher suggested other configs than the stored ones "
+                f"for trials {state.mismatched[:5]}; is it deterministic under its seed? Later decisions "
+                "may differ from an uninterrupted run",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        self._recorder.next_seq = state.next_seq
+        self._recorder.mark_known(set(state.trials))
+        self._trials = state.trials
+        self._reports = state.reports
+        self._trajectory = state.trajectory
+        self._best = state.trajectory[-1].best_value if state.trajectory else None
+        self._relaunch = state.relaunch  # they were running (or about to) when the tuner died
+        self._abandon_pending = state.abandon_pending
+        self._decision_rungs = state.decision_rungs
+        self._n_failed = state.n_failed
+        self._n_finished = state.n_finished
+        self._elapsed_offset = state.elapsed
         self._decision_time = experiment["decision_time"] or 0.0
 
     def _close_store(self, status: str) -> None:

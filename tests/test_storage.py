@@ -277,3 +277,13 @@ def test_resume_after_sigkill_mid_bracket_makes_the_same_later_decisions(schedul
         actions, outcomes = _decisions(url, name)
         assert actions == reference_actions, moment
         assert outcomes == reference_outcomes, moment
+
+
+def test_resuming_with_an_unseeded_searcher_warns_that_decisions_may_differ(tmp_path):
+    url = tmp_path / "s.db"
+    rung.Tuner(quadratic, SPACE, metric="loss", max_trials=3, seed=None, backend="inprocess", verbose=0,
+               storage=url, experiment="unseeded").run()
+    with pytest.warns(RuntimeWarning, match="deterministic under its seed"):
+        resumed = rung.Tuner(quadratic, SPACE, metric="loss", max_trials=5, seed=None, backend="inprocess",
+                             verbose=0, storage=url, experiment="unseeded", resume=True).run()
+    assert len(resumed.trials) == 5
