@@ -32,6 +32,7 @@ class ReplayedState:
     next_seq: int
     elapsed: float
     mismatched: list[int] = field(default_factory=list)
+    carried_out: list[Trial] = field(default_factory=list)
 
     @property
     def n_failed(self) -> int:
@@ -51,11 +52,15 @@ def replay(scheduler: Scheduler, metric: str, mode: str, trial_rows: list[dict],
     decision_rungs: set[float] = set()
     log = sorted([(e["seq"], "event", e) for e in events] + [(r["seq"], "report", r) for r in report_rows],
                  key=lambda item: item[0])
+    last_action: dict[int, tuple[str, str | None]] = {}
     for _, kind, item in log:
         if kind == "report":
             _replay_report(scheduler, metric, live, item, decision_rungs)
+            if item["action"] is not None:
+                last_action[item["trial_id"]] = (item["action"], item["reason"])
             continue
         trial_id, payload = item["trial_id"], item["payload"]
+        last_action.pop(trial_id, None)
         if item["kind"] == "start":
             suggestion = scheduler.suggest(True)
             config = stored[trial_id].config
@@ -75,6 +80,7 @@ def replay(scheduler: Scheduler, metric: str, mode: str, trial_rows: list[dict],
             scheduler.on_start(trial)
         elif item["kind"] == "end":
             _replay_end(scheduler, live[trial_id], payload)
+    carried_out = _carry_out_last_decisions(scheduler, stored, live, last_action)
     abandon_pending = {
         trial_id: reason
         for trial_id, reason in scheduler.take_abandoned()
@@ -85,7 +91,30 @@ def replay(scheduler: Scheduler, metric: str, mode: str, trial_rows: list[dict],
     last_seq = max([e["seq"] for e in events] + [r["seq"] for r in report_rows] + [-1])
     elapsed = max([elapsed] + [e["time"] for e in events] + [r.time for r in reports])
     return ReplayedState(stored, reports, trajectory, relaunch, abandon_pending, decision_rungs,
-                         last_seq + 1, elapsed, mismatched)
+                         last_seq + 1, elapsed, mismatched, carried_out)
+
+
+def _carry_out_last_decisions(scheduler: Scheduler, stored: dict[int, Trial], live: dict[int, Trial],
+                              last_action: dict[int, tuple[str, str | None]]) -> list[Trial]:
+    """Pauses and stops that were committed but not carried out before the crash.
+
+    A decision is stored before the trial hears it; if the tuner died in between, the
+    decision still stands: the trial is paused (or stopped) now instead of being restarted.
+    """
+    carried_out = []
+    for trial_id, (action, reason) in last_action.items():
+        if action not in ("pause", "stop") or stored[trial_id].status.is_finished:
+            continue
+        status = TrialStatus.PAUSED if action == "pause" else TrialStatus.STOPPED
+        for trial in (stored[trial_id], live[trial_id]):
+            trial.status = status
+            trial.end_reason = reason or f"{action} decided before the tuner stopped"
+        if status is TrialStatus.PAUSED:
+            scheduler.on_pause(live[trial_id])
+        else:
+            scheduler.on_stop(live[trial_id])
+        carried_out.append(stored[trial_id])
+    return carried_out
 
 
 def _replay_report(scheduler: Scheduler, metric: str, live: dict[int, Trial], row: dict[str, Any],

@@ -312,6 +312,10 @@ class Tuner:
         self._n_finished = state.n_finished
         self._elapsed_offset = state.elapsed
         self._decision_time = experiment["decision_time"] or 0.0
+        for trial in state.carried_out:
+            self._recorder.record_end(trial, state.elapsed)
+            if trial.status is TrialStatus.STOPPED:
+                self._improve_incumbent(trial, state.elapsed)
 
     def _close_store(self, status: str) -> None:
         if self._store is None or self._experiment_id is None:
@@ -570,17 +574,21 @@ class Tuner:
     def _finished(self, trial: Trial, now: float) -> None:
         """Bookkeeping for a trial that will not run again: counts, budgets, incumbent."""
         status = trial.status
-        trial_id = trial.trial_id
         self._n_finished += 1
         if status is TrialStatus.FAILED:
             self._n_failed += 1
             if self.max_failures is not None and self._n_failed >= self.max_failures:
                 self._request_stop("max_failures", f"max_failures={self.max_failures} reached")
-        elif trial.metric_value is not None and (
-            self._best is None or (trial.metric_value < self._best if self.mode == "min" else trial.metric_value > self._best)
-        ):
-            self._best = trial.metric_value
-            self._trajectory.append(TrajectoryPoint(now, trial.metric_value, trial_id))
+        else:
+            self._improve_incumbent(trial, now)
+
+    def _improve_incumbent(self, trial: Trial, now: float) -> None:
+        value = trial.metric_value
+        if value is None or not math.isfinite(value):
+            return
+        if self._best is None or (value < self._best if self.mode == "min" else value > self._best):
+            self._best = value
+            self._trajectory.append(TrajectoryPoint(now, value, trial.trial_id))
 
     def _classify(self, trial: Trial, outcome: TrialOutcome) -> tuple[TrialStatus, str | None]:
         trial_id = trial.trial_id

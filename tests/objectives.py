@@ -73,3 +73,21 @@ def checkpointed_epochs(config):
             rung.report(epoch=epoch, loss=loss)
         finally:
             state.write_text(json.dumps({"epoch": epoch}))
+
+
+def dies_at_first_pause(config):
+    """``checkpointed_epochs``, but the whole process dies the first time a trial is paused.
+
+    Run in-process, the trial is inside the tuner: dying there kills the tuner right after
+    it committed the pause and before it carried it out.
+    """
+    from pathlib import Path
+
+    marker = Path(os.environ["RUNG_TEST_MARKER"])
+    try:
+        checkpointed_epochs(config)
+    except rung.TrialPaused:
+        if not marker.exists():
+            marker.write_text("died")
+            os._exit(137)
+        raise

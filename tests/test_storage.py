@@ -262,7 +262,7 @@ def test_resume_after_sigkill_mid_bracket_makes_the_same_later_decisions(schedul
     reference_actions, reference_outcomes = _decisions(reference_url, "reference")
     assert "pause" in set(reference_actions.values())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    for moment in (4, 12, 23):
+    for moment in (4, 9, 12, 17, 23, 30):
         url = f"sqlite:///{tmp_path / f'kill{moment}.db'}"
         name, workdir = f"killed-{moment}", tmp_path / f"w{moment}"
         process = subprocess.Popen(
@@ -287,3 +287,28 @@ def test_resuming_with_an_unseeded_searcher_warns_that_decisions_may_differ(tmp_
         resumed = rung.Tuner(quadratic, SPACE, metric="loss", max_trials=5, seed=None, backend="inprocess",
                              verbose=0, storage=url, experiment="unseeded", resume=True).run()
     assert len(resumed.trials) == 5
+
+
+@pytest.mark.parametrize("scheduler", ["sh", "asha-promotion"])
+def test_a_pause_committed_but_not_carried_out_still_stands_after_resume(scheduler, tmp_path):
+    sys.path.insert(0, str(TESTS))
+    from objectives import dies_at_first_pause
+    from tuner_script import make_tuner
+
+    reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
+    make_tuner(reference_url, "reference", tmp_path / "ref", scheduler=scheduler).run()
+    reference = _decisions(reference_url, "reference")
+    url = f"sqlite:///{tmp_path / 'died.db'}"
+    env = {**os.environ, "RUNG_TEST_MARKER": str(tmp_path / "marker"),
+           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(TESTS / "tuner_script.py"), url, "died", str(tmp_path / "w"),
+                           scheduler, "die-at-pause"], env=env, timeout=120)
+    assert done.returncode == 137 and (tmp_path / "marker").exists()
+    actions, _ = _decisions(url, "died")
+    assert "pause" in actions.values()  # the pause was committed before the process died
+    os.environ["RUNG_TEST_MARKER"] = str(tmp_path / "marker")
+    try:
+        make_tuner(url, "died", tmp_path / "w", resume=True, scheduler=scheduler, objective=dies_at_first_pause).run()
+    finally:
+        del os.environ["RUNG_TEST_MARKER"]
+    assert _decisions(url, "died") == reference

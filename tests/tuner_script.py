@@ -3,7 +3,7 @@
 import sys
 
 import rung
-from objectives import checkpointed_epochs
+from objectives import checkpointed_epochs, dies_at_first_pause
 
 SPACE = {"x": rung.uniform(0, 1), "units": rung.randint(8, 64)}
 BRACKET_SPACE = {"x": rung.uniform(0, 1), "epochs": 9, "sleep": 0.01}
@@ -18,12 +18,12 @@ def make_scheduler(kind):
     return None
 
 
-def make_tuner(storage, name, workdir, resume=False, backend="process", scheduler=None):
+def make_tuner(storage, name, workdir, resume=False, backend="process", scheduler=None, objective=checkpointed_epochs):
     if scheduler is None:
         return rung.Tuner(checkpointed_epochs, SPACE, metric="loss", max_trials=12,
                           n_workers=2 if backend == "process" else 1, seed=5, verbose=0, storage=storage,
                           experiment=name, workdir=workdir, resume=resume, backend=backend)
-    return rung.Tuner(checkpointed_epochs, BRACKET_SPACE, metric="loss", max_trials=18, n_workers=1, seed=5,
+    return rung.Tuner(objective, BRACKET_SPACE, metric="loss", max_trials=18, n_workers=1, seed=5,
                       verbose=0, storage=storage, experiment=name, workdir=workdir, resume=resume,
                       backend="inprocess", scheduler=make_scheduler(scheduler))
 
@@ -31,4 +31,5 @@ def make_tuner(storage, name, workdir, resume=False, backend="process", schedule
 if __name__ == "__main__":
     storage, name, workdir = sys.argv[1:4]
     scheduler = sys.argv[4] if len(sys.argv) > 4 else None
-    make_tuner(storage, name, workdir, scheduler=scheduler).run()
+    objective = dies_at_first_pause if len(sys.argv) > 5 and sys.argv[5] == "die-at-pause" else checkpointed_epochs
+    make_tuner(storage, name, workdir, scheduler=scheduler, objective=objective).run()
