@@ -61,12 +61,7 @@ def metric_per_rung(
     axes.set_xlabel(f"rung level ({resource_attr})")
     axes.set_ylabel(result.metric)
     axes.set_title(f"{result.experiment}: {result.metric} of every trial at each rung")
-    axes.grid(True, alpha=0.3)
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, axes, path)
 
 
 def incumbent(result: "TuningResult", path: str | os.PathLike) -> Path:
@@ -81,6 +76,10 @@ def incumbent(result: "TuningResult", path: str | os.PathLike) -> Path:
     axes.set_xlabel("wall-clock (s)")
     axes.set_ylabel(f"best {result.metric}")
     axes.set_title(f"{result.experiment}: incumbent over time")
+    return _save(plt, figure, axes, path)
+
+
+def _save(plt, figure, axes, path: str | os.PathLike) -> Path:
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
     path = Path(path)
