@@ -5,20 +5,27 @@ from __future__ import annotations
 from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome
 from ._inprocess import InProcessBackend
 from ._process import ProcessBackend, WorkerStartError
+from ._simulated import Simulated, SimulatedObjective, SimulatedProblem, simulated
+from ._simulator import SimulatorBackend
 
 __all__ = [
     "Backend",
     "InProcessBackend",
     "OutcomeKind",
     "ProcessBackend",
+    "Simulated",
+    "SimulatedObjective",
+    "SimulatedProblem",
+    "SimulatorBackend",
     "TrialEvents",
     "TrialLaunch",
     "TrialOutcome",
     "WorkerStartError",
     "make_backend",
+    "simulated",
 ]
 
-_BY_NAME = {"process": ProcessBackend, "inprocess": InProcessBackend}
+_BY_NAME = {"process": ProcessBackend, "inprocess": InProcessBackend, "simulator": SimulatorBackend}
 
 
 def make_backend(backend: "str | Backend") -> Backend:
