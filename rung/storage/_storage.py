@@ -45,7 +45,9 @@ def _sqlite_connect_hooks(engine: sa.Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 60000")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # Switching to (or confirming) WAL can report "locked" at once, without the busy
+        # handler, while another process checkpoints or closes the log: retry briefly.
+        _retry_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
         # In WAL mode NORMAL loses nothing on a process crash (only on power loss).
         cursor.execute("PRAGMA synchronous = NORMAL")
         # Checkpoints (the only fsyncs under NORMAL) every ~40 MB of log instead of ~4 MB:
@@ -56,9 +58,25 @@ def _sqlite_connect_hooks(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        # Take the write lock up front: a deferred transaction that reads and then writes
-        # fails at once with "database is locked" if another process wrote in between.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: a deferred transaction that reads and then
+        # writes fails at once with "database is locked" if another process wrote in between.
+        # Pure readers (marked by _reading) never write, and WAL lets them read alongside.
+        if connection.get_execution_options().get("rung_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _retry_locked(action: Any, attempts: int = 200, pause: float = 0.05) -> Any:
+    import sqlite3
+
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(pause)
 
 
 class Storage:
@@ -84,6 +102,9 @@ class Storage:
         return f"Storage({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def _ensure_schema(self) -> None:
+        if self._schema_version() is not None:
+            self._check_version()
+            return
         try:
             with self.engine.begin() as conn:
                 schema.metadata.create_all(conn)
@@ -93,9 +114,29 @@ class Storage:
                     return
         except sa.exc.OperationalError as exc:
             raise StorageError(f"cannot open the store at {self.url!r}: {exc.orig}") from exc
-        if row.value != str(schema.SCHEMA_VERSION):
+        self._check_version()
+
+    def _reading(self) -> sa.Connection:
+        """A connection for queries that never write (no write lock on SQLite)."""
+        return self.engine.connect().execution_options(rung_read_only=True)
+
+    def _schema_version(self) -> str | None:
+        """The stored schema version, or None for a new store (read without a write lock)."""
+        try:
+            with self._reading() as conn:
+                if not sa.inspect(conn).has_table(schema.meta.name):
+                    return None
+                return conn.execute(
+                    sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+                ).scalar()
+        except sa.exc.OperationalError as exc:
+            raise StorageError(f"cannot open the store at {self.url!r}: {exc.orig}") from exc
+
+    def _check_version(self) -> None:
+        version = self._schema_version()
+        if version != str(schema.SCHEMA_VERSION):
             raise SchemaVersionError(
-                f"the store at {self.url!r} has schema version {row.value}, but this rung reads "
+                f"the store at {self.url!r} has schema version {version}, but this rung reads "
                 f"version {schema.SCHEMA_VERSION}; use the rung version that wrote it or a new store"
             )
 
@@ -128,7 +169,7 @@ class Storage:
             raise ExperimentExists(f"experiment {name!r} already exists in {self.url}") from None
 
     def get_experiment(self, name: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             row = conn.execute(sa.select(schema.experiments).where(schema.experiments.c.name == name)).mappings().first()
         return None if row is None else _decode_experiment(dict(row))
 
@@ -141,7 +182,7 @@ class Storage:
     def list_experiments(self) -> list[dict[str, Any]]:
         """Every experiment with its trial counts and best value."""
         t = schema.trials
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             rows = conn.execute(sa.select(schema.experiments).order_by(schema.experiments.c.id)).mappings().all()
             counts = conn.execute(
                 sa.select(t.c.experiment_id, t.c.status, sa.func.count()).group_by(t.c.experiment_id, t.c.status)
@@ -173,7 +214,7 @@ class Storage:
             )
 
     def stop_requested(self, experiment_id: int) -> bool:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return bool(
                 conn.execute(
                     sa.select(schema.experiments.c.stop_requested).where(schema.experiments.c.id == experiment_id)
@@ -208,7 +249,7 @@ class Storage:
     # -- reading back ------------------------------------------------------------------------
     def load_log(self, experiment_id: int) -> tuple[list[dict], list[dict], list[dict]]:
         """Trials, reports and events of an experiment, reports and events in log order."""
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             trial_rows = conn.execute(
                 sa.select(schema.trials).where(schema.trials.c.experiment_id == experiment_id).order_by(schema.trials.c.trial_id)
             ).mappings().all()
