@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -98,6 +99,13 @@ class ASHA(Scheduler):
     def _reset(self) -> None:
         # _rungs[b][k]: trial id -> value recorded at level index k of bracket b (arrival order)
         self._rungs: list[dict[int, dict[int, float]]] = [{} for _ in range(self.brackets)]
+        # _ranked[b][k]: (signed value, arrival, trial id), sorted: ranks and cutoffs by bisection.
+        self._ranked: list[dict[int, list[tuple[float, int, int]]]] = [{} for _ in range(self.brackets)]
+        # _waiting[b][k]: the same keys for paused trials at k not yet promoted from k. Only the
+        # best of them can be promotable, so a suggestion costs O(log n) per rung, not O(n).
+        self._waiting: list[dict[int, list[tuple[float, int, int]]]] = [{} for _ in range(self.brackets)]
+        self._keys: dict[tuple[int, int], tuple[float, int, int]] = {}
+        self._arrivals = 0
         self._promoted: list[dict[int, set[int]]] = [{} for _ in range(self.brackets)]
         self._trials: dict[int, _TrialState] = {}
         self._pending: int | None = None
@@ -138,16 +146,17 @@ class ASHA(Scheduler):
         last = len(self.levels) - 1
         for k in range(last - 1, -1, -1):
             for bracket in range(min(k + 1, self.brackets)):
-                rung = self._rungs[bracket].get(k)
-                if not rung:
+                waiting = self._waiting[bracket].get(k)
+                if not waiting:
                     continue
-                top = _rungs.n_promoted(len(rung), self.reduction_factor)
-                promoted = self._promoted[bracket].setdefault(k, set())
-                for trial_id in sorted(rung, key=lambda t: self._signed(rung[t]))[:top]:
-                    state = self._trials[trial_id]
-                    if trial_id not in promoted and state.state == _PAUSED and state.reached == k:
-                        promoted.add(trial_id)
-                        return ResumeTrial(trial_id, resource=self.levels[k + 1])
+                ranked = self._ranked[bracket][k]
+                top = _rungs.n_promoted(len(ranked), self.reduction_factor)
+                best = waiting[0]
+                if bisect.bisect_left(ranked, best) < top:
+                    waiting.pop(0)
+                    trial_id = best[2]
+                    self._promoted[bracket].setdefault(k, set()).add(trial_id)
+                    return ResumeTrial(trial_id, resource=self.levels[k + 1])
         return None
 
     # -- events ------------------------------------------------------------------------------
@@ -176,15 +185,18 @@ class ASHA(Scheduler):
         rung[trial.trial_id] = value
         if k == len(self.levels) - 1:
             return decision
-        signed = np.array([self._signed(v) for v in rung.values()])
         own = self._signed(value)
-        n = len(signed)
-        better = int(np.count_nonzero(signed < own))
+        key = (own, self._arrivals, trial.trial_id)
+        self._arrivals += 1
+        self._keys[(trial.trial_id, k)] = key
+        ordered = self._ranked[state.bracket].setdefault(k, [])
+        bisect.insort(ordered, key)
+        n = len(ordered)
+        better = bisect.bisect_left(ordered, (own, -1, -1))
         level = self.levels[k]
-        ordered = np.sort(signed)
         if self.type == "promotion":
             top = _rungs.n_promoted(n, self.reduction_factor)
-            threshold = self._unsigned(ordered[top - 1]) if top else None
+            threshold = self._unsigned(ordered[top - 1][0]) if top else None
             return Decision.pause(
                 f"reached rung {self.resource_attr}={level:g}: paused until it ranks in the top "
                 f"1/{self.reduction_factor:g} there",
@@ -193,7 +205,7 @@ class ASHA(Scheduler):
             )
         if better < n / self.reduction_factor:
             return decision
-        threshold = self._unsigned(ordered[_rungs.stop_cutoff_index(n, self.reduction_factor)])
+        threshold = self._unsigned(ordered[_rungs.stop_cutoff_index(n, self.reduction_factor)][0])
         return Decision.stop(
             f"{self.metric}={value:g} at rung {self.resource_attr}={level:g} is not in the top "
             f"1/{self.reduction_factor:g}: {better} of the {n} values there are better",
@@ -204,6 +216,12 @@ class ASHA(Scheduler):
     def on_pause(self, trial: "Trial") -> None:
         super().on_pause(trial)
         self._set_state(trial, _PAUSED)
+        state = self._trials.get(trial.trial_id)
+        if state is None or state.reached < 0:
+            return
+        key = self._keys.get((trial.trial_id, state.reached))
+        if key is not None and trial.trial_id not in self._promoted[state.bracket].get(state.reached, ()):
+            bisect.insort(self._waiting[state.bracket].setdefault(state.reached, []), key)
 
     def on_complete(self, trial: "Trial", metrics: Mapping[str, Any]) -> None:
         super().on_complete(trial, metrics)
@@ -219,8 +237,20 @@ class ASHA(Scheduler):
 
     def _set_state(self, trial: "Trial", value: str) -> None:
         state = self._trials.get(trial.trial_id)
-        if state is not None:
-            state.state = value
+        if state is None:
+            return
+        if state.state == _PAUSED and value != _PAUSED:
+            self._stop_waiting(trial.trial_id, state)
+        state.state = value
+
+    def _stop_waiting(self, trial_id: int, state: _TrialState) -> None:
+        """Take a trial that leaves the paused state off its rung's waiting list."""
+        waiting = self._waiting[state.bracket].get(state.reached)
+        key = self._keys.get((trial_id, state.reached))
+        if waiting and key is not None:
+            index = bisect.bisect_left(waiting, key)
+            if index < len(waiting) and waiting[index] == key:
+                waiting.pop(index)
 
     def _unsigned(self, signed: float) -> float:
         return float(signed) if self.mode == "min" else -float(signed)
