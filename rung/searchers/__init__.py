@@ -8,11 +8,12 @@ from ..space import Space
 from ._base import Searcher
 from ._grid import Grid
 from ._random import Random
+from ._tpe import TPE
 
-__all__ = ["Grid", "Random", "SEARCHERS", "Searcher", "make_searcher"]
+__all__ = ["Grid", "Random", "SEARCHERS", "Searcher", "TPE", "make_searcher"]
 
 #: Every searcher by the name used in specs and on the command line.
-SEARCHERS: dict[str, type[Searcher]] = {"random": Random, "grid": Grid}
+SEARCHERS: dict[str, type[Searcher]] = {"random": Random, "grid": Grid, "tpe": TPE}
 _BY_NAME = SEARCHERS
 
 

@@ -1,0 +1,244 @@
+"""Tree-structured Parzen estimator (TPE): model-based search with two densities.
+
+TPE (Bergstra et al., 2011) splits the observations into a small good group and the rest,
+fits a density ``l(x)`` to the good configs and ``g(x)`` to the bad ones, draws candidates
+from ``l`` and evaluates the one maximizing ``l(x) / g(x)`` (which ranks candidates as
+expected improvement does). Densities live in the space's unit cube, so log scales, ints,
+quantized values, choices and normal priors are all handled by the space's own mapping;
+the kernels are described in :mod:`._tpe_parzen`, the columns in :mod:`._tpe_encoding`.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from ..space import Space, SpaceError
+from ._base import Searcher
+from ._tpe_encoding import Encoding
+from ._tpe_history import History, Pending, bad_centres
+
+
+def default_gamma(n: int) -> int:
+    """Size of the good group for ``n`` observations: ``min(ceil(0.1 n), 25)``.
+
+    The best 10%, capped so that the good group stays a sharp picture of the best region
+    however long the search runs (and so that fitting ``l`` costs the same at 10,000
+    observations as at 250).
+    """
+    return min(math.ceil(0.1 * n), 25)
+
+
+def _gamma_rule(gamma: float | Callable[[int], int] | None) -> Callable[[int], int]:
+    if gamma is None:
+        return default_gamma
+    if callable(gamma):
+        return gamma
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 < gamma < 1:
+        raise ValueError(
+            f"gamma must be a fraction in (0, 1) or a function n -> size of the good group, "
+            f"got gamma={gamma!r}"
+        )
+    fraction = float(gamma)
+    return lambda n: math.ceil(fraction * n)
+
+
+def _check_points(
+    space: Space, points: Iterable[Mapping[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """``points_to_evaluate`` checked against the space (without touching any seed)."""
+    checked = []
+    for index, point in enumerate(points or ()):
+        if not isinstance(point, Mapping):
+            raise TypeError(f"points_to_evaluate[{index}] must be a dict, got {point!r}")
+        try:
+            space.sample(np.random.default_rng(0), fixed=point)
+        except SpaceError as err:
+            reason = f"points_to_evaluate[{index}]: {err.reason}"
+            raise SpaceError(reason, param=err.param) from None
+        checked.append(dict(point))
+    return checked
+
+
+def _positive_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {name}={value!r}")
+    return int(value)
+
+
+class TPE(Searcher):
+    """Tree-structured Parzen estimator: learns from every result which configs look good.
+
+    ``TPE(space, metric="loss", seed=0)``, then ``suggest()`` / ``observe(config,
+    metrics)`` like any searcher (or ``Tuner(..., searcher=TPE)``). Random configs come
+    first (``n_initial``), then each suggestion is the best of ``n_candidates`` draws from
+    the good configs' density by the ratio to the bad configs' density. Conditional
+    parameters are modelled only where they exist, and every suggestion is a valid config.
+    Same seed and same sequence of calls, same suggestions: resumed experiments replay.
+
+    Parameters
+    ----------
+    space, metric, mode, seed:
+        As for every searcher. ``metric`` is set by the tuner when left ``None``.
+    points_to_evaluate:
+        Configs (complete or partial) to try first, in order; missing parameters are drawn
+        at random. Checked against the space at construction.
+    n_initial:
+        Random configs until this many observations have a usable value (warm-start and
+        resumed observations count).
+    multivariate:
+        True: one kernel per observation over all parameters jointly (keeps interactions
+        between parameters). False: an independent density per parameter, each parameter
+        picking its own best candidate (Bergstra et al.'s original TPE).
+    n_candidates:
+        Draws from ``l`` scored per suggestion (per parameter when univariate).
+    gamma:
+        Size of the good group: a function ``n -> count``, or a fraction ``f`` for
+        ``ceil(f * n)``. Default :func:`default_gamma`, ``min(ceil(0.1 n), 25)``.
+    constant_liar:
+        Configs suggested but not yet observed join the bad group, so that workers asking
+        in parallel are steered away from each other's pending configs. ``observe`` and
+        ``on_failed`` clear them.
+    prior_weight:
+        Weight of the prior (uniform on the unit cube, i.e. the space's own distribution)
+        in both densities, in observations: keeps every region reachable.
+    max_bad_centres:
+        Cap on kernel centres for the bad group (``None``: no cap). Beyond it a stratified
+        subset stands for the group (see :func:`._tpe_history.bad_centres`), so the cost of
+        a suggestion stops growing with the number of observations.
+    failed_as_bad:
+        Failed configs (``on_failed``, or a result without a finite metric) join the bad
+        group as worse than any result, so the search moves away from regions that crash;
+        they never count as observations for ``n_initial`` or ``gamma``.
+    """
+
+    def __init__(
+        self,
+        space: Space | Mapping[str, Any],
+        metric: str | None = None,
+        mode: str = "min",
+        seed: int | None = None,
+        points_to_evaluate: Iterable[Mapping[str, Any]] | None = None,
+        n_initial: int = 10,
+        multivariate: bool = True,
+        n_candidates: int = 24,
+        gamma: float | Callable[[int], int] | None = None,
+        constant_liar: bool = True,
+        prior_weight: float = 1.0,
+        max_bad_centres: int | None = 256,
+        failed_as_bad: bool = True,
+    ) -> None:
+        super().__init__(space, metric, mode, seed)
+        self.n_initial = _positive_int("n_initial", n_initial, 1)
+        self.n_candidates = _positive_int("n_candidates", n_candidates, 1)
+        if max_bad_centres is not None:
+            max_bad_centres = _positive_int("max_bad_centres", max_bad_centres, 4)
+        self.max_bad_centres = max_bad_centres
+        if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float)) or not (
+            prior_weight > 0 and math.isfinite(prior_weight)
+        ):
+            raise ValueError(
+                f"prior_weight must be a positive number, got prior_weight={prior_weight!r}"
+            )
+        self.prior_weight = float(prior_weight)
+        self.multivariate = bool(multivariate)
+        self.constant_liar = bool(constant_liar)
+        self.failed_as_bad = bool(failed_as_bad)
+        self.gamma = _gamma_rule(gamma)
+        self._initial = _check_points(self.space, points_to_evaluate)
+        self._n_initial_used = 0
+        self._encoding = Encoding(self.space)
+        self._history = History(self._encoding.d)
+        self._pending = Pending(self._encoding.d)
+        self._parzen: ModuleType | None = None
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def n_observed(self) -> int:
+        """Observations with a usable value (what ``n_initial`` and ``gamma`` count)."""
+        return self._history.n_finite
+
+    @property
+    def n_pending(self) -> int:
+        """Configs suggested and not yet observed or failed."""
+        return self._pending.n
+
+    # -- ask / tell ---------------------------------------------------------------------
+
+    def suggest(self) -> dict[str, Any]:
+        """Next config: starting points, then random until ``n_initial`` results, then the
+        model's choice. The config stays pending (a "lie" in the bad group) until observed."""
+        if self._n_initial_used < len(self._initial):
+            fixed = self._initial[self._n_initial_used]
+            self._n_initial_used += 1
+            config = self.space.sample(self.rng, fixed=fixed)
+        elif self._history.n_finite < self.n_initial or self._encoding.d == 0:
+            config = self.space.sample(self.rng)
+        else:
+            config = self._model_suggestion()
+        if self._encoding.d:
+            self._pending.add(self.space.to_unit(config))
+        return config
+
+    def observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        """Record ``config``'s result (suggested here or not: warm start and resume feed
+        results this way). Without a finite value of the metric it counts as a failure."""
+        value = self._objective_value(metrics)
+        if value is None:
+            self.on_failed(config)
+            return
+        if not self._encoding.d:
+            return
+        x = self.space.to_unit(config)
+        self._pending.discard(x)
+        self._history.add(x, value)
+
+    def on_failed(self, config: Mapping[str, Any]) -> None:
+        """``config`` gave no result: no longer pending; worse than any result if
+        ``failed_as_bad``."""
+        if not self._encoding.d:
+            return
+        x = self.space.to_unit(config)
+        self._pending.discard(x)
+        if self.failed_as_bad:
+            self._history.add(x, math.inf)
+
+    # -- the model ----------------------------------------------------------------------
+
+    def _model_suggestion(self) -> dict[str, Any]:
+        if self._parzen is None:
+            # Imported on first use: it loads scipy, which `import rung` should not pay for.
+            from . import _tpe_parzen
+
+            self._parzen = _tpe_parzen
+        history, encoding = self._history, self._encoding
+        n_good = min(max(int(self.gamma(history.n_finite)), 1), history.n_finite)
+        good = history.x[:n_good]
+        bad, bad_weights = bad_centres(history, n_good, self.max_bad_centres, self.rng)
+        if self.constant_liar and self._pending.n:
+            bad = np.vstack([bad, self._pending.points()])
+            bad_weights = np.concatenate([bad_weights, np.ones(self._pending.n)])
+        make = self._parzen.Parzen
+        l = make(encoding, good, np.ones(n_good), self.prior_weight, self.multivariate)
+        g = make(encoding, bad, bad_weights, self.prior_weight, self.multivariate)
+
+        x, bins = l.sample(self.rng, self.n_candidates)
+        if self.multivariate:
+            active = encoding.active(x)
+            score = l.log_density(x, bins, active) - g.log_density(x, bins, active)
+            best = x[int(np.argmax(score))]
+        else:
+            # Each parameter keeps its own best candidate value.
+            score = l.log_density(x, bins) - g.log_density(x, bins)
+            best = x[np.argmax(score, axis=0), np.arange(encoding.d)]
+        return self.space.from_unit(best)
+
+    def __repr__(self) -> str:
+        return (
+            f"TPE(metric={self.metric!r}, mode={self.mode!r}, seed={self.seed!r}, "
+            f"multivariate={self.multivariate!r}, n_observed={self.n_observed})"
+        )
