@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rung
-from rung.searchers import Grid, Random
+from rung.searchers import TPE, Grid, Random
 
 MIXED = {
     "lr": rung.loguniform(1e-4, 1e-1),
@@ -20,6 +20,7 @@ MIXED = {
 FACTORIES = {
     "random": lambda space, seed: Random(space, metric="loss", mode="min", seed=seed),
     "grid": lambda space, seed: Grid(space, metric="loss", mode="min", seed=seed, num_points=4, shuffle=True),
+    "tpe": lambda space, seed: TPE(space, metric="loss", mode="min", seed=seed, n_initial=5),
 }
 
 
@@ -53,7 +54,28 @@ def test_only_valid_configs_respecting_conditions(name):
         assert config["epochs"] == 5
 
 
-@pytest.mark.parametrize("cls", [Random, Grid])
+@pytest.mark.parametrize("name", FACTORIES)
+def test_parallel_suggestions_are_distinct(name):
+    searcher = FACTORIES[name](MIXED, 1)
+    take(searcher, 12)  # past any initial design, so model-based searchers use their model
+    batch = [searcher.suggest() for _ in range(8)]  # eight workers ask before any result returns
+    assert len({str(sorted(config.items())) for config in batch}) == 8
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_warm_start_observations_before_the_first_suggestion(name):
+    space = rung.Space(MIXED)
+    donor = Random(MIXED, seed=9)
+    searcher = FACTORIES[name](MIXED, 2)
+    for i in range(20):
+        config = donor.suggest()
+        searcher.observe(config, {"loss": float(i)})
+        searcher.on_failed(donor.suggest())
+    for config in take(searcher, 10):
+        assert space.validate(config) == config
+
+
+@pytest.mark.parametrize("cls", [Random, Grid, TPE])
 def test_searcher_rejects_a_bad_mode_and_metric(cls):
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
         cls({"k": rung.choice([1, 2])}, metric="loss", mode="up")
