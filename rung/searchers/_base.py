@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from ..space import Space
+from ..space import Space, SpaceError
 
 MODES = ("min", "max")
 
@@ -60,6 +60,35 @@ class Searcher(ABC):
         self.mode = check_mode(mode)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        self._starting_points = []
+        self._n_starting_used = 0
+
+    # -- starting points ---------------------------------------------------------------------
+    def _set_starting_points(self, points: Iterable[Mapping[str, Any]] | None) -> None:
+        """Keep ``points_to_evaluate`` (complete or partial configs) to try before anything else.
+
+        They are checked against the space now, so a typo fails before any trial runs; the
+        check uses a throwaway generator so it does not consume the searcher's randomness.
+        """
+        self._starting_points: list[dict[str, Any]] = []
+        for index, point in enumerate(points or ()):
+            if not isinstance(point, Mapping):
+                raise TypeError(f"points_to_evaluate[{index}] must be a dict, got {point!r}")
+            try:
+                self.space.sample(np.random.default_rng(0), fixed=point)
+            except SpaceError as err:
+                raise SpaceError(f"points_to_evaluate[{index}]: {err.reason}", param=err.param) from None
+            self._starting_points.append(dict(point))
+        self._n_starting_used = 0
+
+    def _next_starting_point(self) -> dict[str, Any] | None:
+        """The next starting point with its missing parameters sampled, or None when used up."""
+        points = getattr(self, "_starting_points", ())
+        if self._n_starting_used >= len(points):
+            return None
+        fixed = points[self._n_starting_used]
+        self._n_starting_used += 1
+        return self.space.sample(self.rng, fixed=fixed)
 
     @abstractmethod
     def suggest(self) -> dict[str, Any] | None:

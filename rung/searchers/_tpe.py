@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..space import Space, SpaceError
+from ..space import Space
 from ._base import Searcher
 from ._tpe_encoding import Encoding
 from ._tpe_history import History, Pending, bad_centres
@@ -44,23 +44,6 @@ def _gamma_rule(gamma: float | Callable[[int], int] | None) -> Callable[[int], i
         )
     fraction = float(gamma)
     return lambda n: math.ceil(fraction * n)
-
-
-def _check_points(
-    space: Space, points: Iterable[Mapping[str, Any]] | None
-) -> list[dict[str, Any]]:
-    """``points_to_evaluate`` checked against the space (without touching any seed)."""
-    checked = []
-    for index, point in enumerate(points or ()):
-        if not isinstance(point, Mapping):
-            raise TypeError(f"points_to_evaluate[{index}] must be a dict, got {point!r}")
-        try:
-            space.sample(np.random.default_rng(0), fixed=point)
-        except SpaceError as err:
-            reason = f"points_to_evaluate[{index}]: {err.reason}"
-            raise SpaceError(reason, param=err.param) from None
-        checked.append(dict(point))
-    return checked
 
 
 def _positive_int(name: str, value: Any, minimum: int) -> int:
@@ -148,8 +131,7 @@ class TPE(Searcher):
         self.constant_liar = bool(constant_liar)
         self.failed_as_bad = bool(failed_as_bad)
         self.gamma = _gamma_rule(gamma)
-        self._initial = _check_points(self.space, points_to_evaluate)
-        self._n_initial_used = 0
+        self._set_starting_points(points_to_evaluate)
         self._encoding = Encoding(self.space)
         self._history = History(self._encoding.d)
         self._pending = Pending(self._encoding.d)
@@ -172,13 +154,10 @@ class TPE(Searcher):
     def suggest(self) -> dict[str, Any]:
         """Next config: starting points, then random until ``n_initial`` results, then the
         model's choice. The config stays pending (a "lie" in the bad group) until observed."""
-        if self._n_initial_used < len(self._initial):
-            fixed = self._initial[self._n_initial_used]
-            self._n_initial_used += 1
-            config = self.space.sample(self.rng, fixed=fixed)
-        elif self._history.n_finite < self.n_initial or self._encoding.d == 0:
+        config = self._next_starting_point()
+        if config is None and (self._history.n_finite < self.n_initial or self._encoding.d == 0):
             config = self.space.sample(self.rng)
-        else:
+        elif config is None:
             config = self._model_suggestion()
         if self._encoding.d:
             self._pending.add(self.space.to_unit(config))
