@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rung
-from rung.searchers import TPE, Grid, Random
+from rung.searchers import GP, TPE, Grid, Random
 
 MIXED = {
     "lr": rung.loguniform(1e-4, 1e-1),
@@ -21,6 +21,7 @@ FACTORIES = {
     "random": lambda space, seed: Random(space, metric="loss", mode="min", seed=seed),
     "grid": lambda space, seed: Grid(space, metric="loss", mode="min", seed=seed, num_points=4, shuffle=True),
     "tpe": lambda space, seed: TPE(space, metric="loss", mode="min", seed=seed, n_initial=5),
+    "gp": lambda space, seed: GP(space, metric="loss", mode="min", seed=seed, n_initial=5),
 }
 
 
@@ -75,7 +76,7 @@ def test_warm_start_observations_before_the_first_suggestion(name):
         assert space.validate(config) == config
 
 
-@pytest.mark.parametrize("cls", [Random, Grid, TPE])
+@pytest.mark.parametrize("cls", [Random, Grid, TPE, GP])
 def test_searcher_rejects_a_bad_mode_and_metric(cls):
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
         cls({"k": rung.choice([1, 2])}, metric="loss", mode="up")

@@ -6,14 +6,15 @@ from typing import Any, Mapping
 
 from ..space import Space
 from ._base import Searcher
+from ._gp import GP
 from ._grid import Grid
 from ._random import Random
 from ._tpe import TPE
 
-__all__ = ["Grid", "Random", "SEARCHERS", "Searcher", "TPE", "make_searcher"]
+__all__ = ["GP", "Grid", "Random", "SEARCHERS", "Searcher", "TPE", "make_searcher"]
 
 #: Every searcher by the name used in specs and on the command line.
-SEARCHERS: dict[str, type[Searcher]] = {"random": Random, "grid": Grid, "tpe": TPE}
+SEARCHERS: dict[str, type[Searcher]] = {"random": Random, "grid": Grid, "tpe": TPE, "gp": GP}
 _BY_NAME = SEARCHERS
 
 
