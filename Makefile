@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench-overhead clean
+.PHONY: demo test bench-overhead bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: $(STAMP)
 bench-overhead: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/overhead.py
+
+# Benchmark harness smoke check (issue 5): tiny budgets, a few problems and methods, 2 seeds,
+# the peers (Optuna, Syne Tune, scikit-learn) side by side; prints the comparison table.
+bench-smoke: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks smoke
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
