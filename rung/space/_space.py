@@ -182,19 +182,21 @@ class Space(Mapping[str, Domain]):
         return self._ordered(values)
 
     def _sample_fixed(self, rng: np.random.Generator, fixed: Mapping[str, Any]) -> dict[str, Any]:
-        self._unknown(fixed)
+        return self._resolve(fixed, lambda name, domain: domain.sample(rng))
+
+    def _resolve(self, given: Mapping[str, Any], missing: Any) -> dict[str, Any]:
+        """Walk the parameters parent-first: validate given values, ``missing(name, domain)``
+        for active parameters not given, and refuse values given for inactive ones."""
+        self._unknown(given)
         values: dict[str, Any] = {}
         name = None
         try:
             for name, domain, conditions in self._plan:
                 if not self._holds(conditions, values):
-                    if name in fixed:
+                    if name in given:
                         raise self._inactive_error(name, domain)
                     continue
-                if name in fixed:
-                    values[name] = domain.validate(fixed[name])
-                else:
-                    values[name] = domain.sample(rng)
+                values[name] = domain.validate(given[name]) if name in given else missing(name, domain)
         except SpaceError as err:
             raise err.for_param(name) from None
         return self._ordered(values)
@@ -215,24 +217,7 @@ class Space(Mapping[str, Domain]):
         """
         if not isinstance(config, Mapping):
             raise SpaceError(f"a config must be a mapping, got {type(config).__name__}")
-        self._unknown(config)
-        values: dict[str, Any] = {}
-        name = None
-        try:
-            for name, domain, conditions in self._plan:
-                if not self._holds(conditions, values):
-                    if name in config:
-                        raise self._inactive_error(name, domain)
-                    continue
-                if name in config:
-                    values[name] = domain.validate(config[name])
-                elif isinstance(domain, Constant):
-                    values[name] = domain.value
-                else:
-                    raise SpaceError("missing from the config", name)
-        except SpaceError as err:
-            raise err.for_param(name) from None
-        return self._ordered(values)
+        return self._resolve(config, _constant_or_missing)
 
     def is_active(self, name: str, config: Mapping[str, Any]) -> bool:
         """Whether parameter ``name`` exists in ``config`` (all its conditions hold, and
@@ -392,3 +377,10 @@ class Space(Mapping[str, Domain]):
         except yaml.YAMLError as err:
             raise SpaceError(f"not valid YAML: {err}") from None
         return cls.from_dict(data)
+
+
+def _constant_or_missing(name: str, domain: Domain) -> Any:
+    """For :meth:`Space.validate`: constants may be left out of a config, nothing else."""
+    if isinstance(domain, Constant):
+        return domain.value
+    raise SpaceError("missing from the config", name)
