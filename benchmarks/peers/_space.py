@@ -63,7 +63,9 @@ class Param:
         if self.encoding == "unit":
             return self.domain.from_unit(float(raw))
         if self.kind == "int":
-            return self.domain.validate(int(round(float(raw))))
+            # Syne Tune's BOHB has been seen to propose log-integers below their lower bound
+            # (46 for lograndint(64, 1024)): clip into range, as for floats, instead of failing.
+            return self.domain.validate(min(max(int(round(float(raw))), int(self.low)), int(self.high)))
         return self.domain.validate(min(max(float(raw), self.low), self.high))
 
 
