@@ -536,6 +536,7 @@ class Tuner:
         if status is TrialStatus.FAILED:
             trial.error = reason
             trial.traceback = outcome.traceback
+            trial.end_reason = None  # a reason from an earlier pause no longer applies
         else:
             trial.end_reason = reason
         started = time.perf_counter()

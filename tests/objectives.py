@@ -60,19 +60,17 @@ def misbehaving(config):
 
 def checkpointed_epochs(config):
     """Deterministic training (4 epochs unless ``epochs`` says) that resumes from its checkpoint."""
-    import json
-
-    state = rung.checkpoint_dir() / "state.json"
-    done = json.loads(state.read_text())["epoch"] if state.exists() else 0
+    done = (rung.load_checkpoint() or {"epoch": 0})["epoch"]
     for epoch in range(done + 1, config.get("epochs", 4) + 1):
         time.sleep(config.get("sleep", 0.03))
         loss = (config["x"] - 0.3) ** 2 + 1.0 / epoch
-        # Report, then save; ``finally`` also saves when the report pauses the trial. If the
-        # tuner dies between the two, the epoch is redone: reported twice, never skipped.
+        # Report, then save (atomically: the tuner may be killed mid-write); ``finally`` also
+        # saves when the report pauses the trial. If the tuner dies between the two, the
+        # epoch is redone: reported twice, never skipped.
         try:
             rung.report(epoch=epoch, loss=loss)
         finally:
-            state.write_text(json.dumps({"epoch": epoch}))
+            rung.save_checkpoint({"epoch": epoch})
 
 
 def dies_at_first_pause(config):
