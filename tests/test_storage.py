@@ -240,14 +240,21 @@ def test_several_tuner_processes_share_one_store(kind, tmp_path):
 
 
 def _decisions(url, name):
-    """The last stored action for each (trial, epoch), and each trial's final status and reason."""
+    """The decision for each (trial, epoch), and each trial's final status and reason.
+
+    The first action per (trial, epoch) is the scheduler's decision; an epoch redone after a
+    crash (reported, then killed before the checkpoint was saved) is reported again and may
+    get another answer (e.g. CONTINUE below the trial's next rung), which is not a decision.
+    """
     store = Storage(url)
     try:
         experiment = store.require_experiment(name)
         trials, reports, _ = store.load_log(experiment["id"])
     finally:
         store.dispose()
-    actions = {(r["trial_id"], r["metrics"]["epoch"]): r["action"] for r in reports}
+    actions: dict[tuple[int, int], str] = {}
+    for r in reports:
+        actions.setdefault((r["trial_id"], r["metrics"]["epoch"]), r["action"])
     outcomes = {t["trial_id"]: (t["status"], t["end_reason"]) for t in trials}
     return actions, outcomes
 
