@@ -259,27 +259,26 @@ class Storage:
             event_rows = conn.execute(
                 sa.select(schema.events).where(schema.events.c.experiment_id == experiment_id).order_by(schema.events.c.seq)
             ).mappings().all()
-        trials = []
-        for row in trial_rows:
-            item = dict(row)
-            item["config"] = json.loads(item["config"])
-            item["last_metrics"] = json.loads(item["last_metrics"]) if item["last_metrics"] else {}
-            trials.append(item)
-        reports = []
-        for row in report_rows:
-            item = dict(row)
-            item["metrics"] = json.loads(item["metrics"])
-            item["details"] = json.loads(item["details"]) if item["details"] else {}
-            reports.append(item)
-        events = []
-        for row in event_rows:
-            item = dict(row)
-            item["payload"] = json.loads(item["payload"])
-            events.append(item)
+        trials = _decode_json(trial_rows, config=None, last_metrics={})
+        reports = _decode_json(report_rows, metrics=None, details={})
+        events = _decode_json(event_rows, payload=None)
         return trials, reports, events
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _decode_json(rows: Any, **columns: Any) -> list[dict[str, Any]]:
+    """Rows as dicts with the named JSON text columns parsed; an empty column gives its default
+    (None as the default means the column is never empty)."""
+    decoded = []
+    for row in rows:
+        item = dict(row)
+        for column, default in columns.items():
+            text = item[column]
+            item[column] = json.loads(text) if (text or default is None) else default
+        decoded.append(item)
+    return decoded
 
 
 def _decode_experiment(row: dict[str, Any]) -> dict[str, Any]:
