@@ -149,7 +149,10 @@ def main(fd: int) -> int:
         sys.path[:] = options["sys_path"]
         for module in options.get("preload", ()):
             importlib.import_module(module)
-        # Sent by the tuner that started this worker over a private socketpair.
+        # Trusted bytes: the objective cloudpickled by the tuner process that started this
+        # worker, received over a socketpair only the two of them hold (never a file or a
+        # network peer). cloudpickle is needed for __main__ and notebook functions, which
+        # multiprocessing's own pickling cannot send.
         objective = pickle.loads(options["objective"])
     except BaseException as exc:
         conn.send(("init_error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
