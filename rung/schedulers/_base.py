@@ -94,6 +94,13 @@ class Scheduler(ABC):
         self.searcher = searcher
         self.metric = metric
         self.mode = mode
+        resource_attr = getattr(self, "resource_attr", None)
+        if resource_attr is not None:
+            levels = getattr(self, "levels", None)
+            searcher.set_fidelity(
+                resource_attr, levels=None if levels is None else list(levels),
+                max_resource=getattr(self, "max_resource", None),
+            )
 
     def suggest(self, allow_new: bool = True) -> Suggestion | None:
         """What to run on a free worker. ``allow_new`` is False once the trial budget is spent."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -99,6 +99,20 @@ class Searcher(ABC):
 
     def observe_partial(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
         """An intermediate result of ``config`` (one report of a running trial)."""
+
+    def set_fidelity(
+        self,
+        resource_attr: str,
+        levels: Sequence[float] | None = None,
+        max_resource: float | None = None,
+    ) -> None:
+        """A multi-fidelity scheduler names the report field that holds the resource spent.
+
+        Called once by the scheduler's ``setup`` (ASHA, Hyperband, successive halving and the
+        stopping policies), with its rung ``levels`` and ``max_resource`` when it has them.
+        Single-fidelity searchers ignore it and learn from final results only; multi-fidelity
+        searchers (BOHB-style, asynchronous GP) use it to read ``observe_partial`` reports.
+        """
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
         """``config`` was evaluated without a usable result (failure or early stop)."""
