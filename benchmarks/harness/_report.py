@@ -134,8 +134,13 @@ def cost_table(results: Sequence[RunResult]) -> pd.DataFrame:
     })
 
 
-def ratio_table(results: Sequence[RunResult], optima: Mapping[str, float | None], reference: str) -> pd.DataFrame:
-    ratios = peer_ratios(results, optima, reference)
+#: rung's method with the default searcher; compared with every peer when it ran.
+DEFAULT_METHOD = "rung-auto"
+
+
+def ratio_table(results: Sequence[RunResult], optima: Mapping[str, float | None], reference: str,
+                versus: str | None = None) -> pd.DataFrame:
+    ratios = peer_ratios(results, optima, reference, versus)
     return pd.DataFrame({
         "peer": ratios["peer"], "vs rung": ratios["rung"], "problems": ratios["problems"],
         "final score peer": ratios["peer_score"].map(lambda v: _number(v, 1, tiny_is_zero=True)),
@@ -195,6 +200,11 @@ def build_report(
                   "(100 - peer score) / (100 - rung score); time to target: geometric mean over problems (count) of the "
                   "median times; decision overhead: decision ms per evaluation. Ratios above 1 favour rung.", "",
                   markdown_table(ratio_table(results, optima, reference))]
+        if DEFAULT_METHOD in methods:
+            lines += ["", f"## rung's default (`{DEFAULT_METHOD}`, `searcher=\"auto\"`) vs peers", "",
+                      f"The same ratios with `{DEFAULT_METHOD}` against every peer: what a user gets without choosing "
+                      "a searcher (on multi-fidelity problems under ASHA).", "",
+                      markdown_table(ratio_table(results, optima, reference, versus=DEFAULT_METHOD))]
     if out is not None:
         from ._plots import plot_ranks, plot_regret
 

@@ -289,8 +289,13 @@ def peer_ratios(
     results: Iterable[RunResult],
     optima: Mapping[str, float | None] | None = None,
     reference: str = REFERENCE,
+    versus: str | None = None,
 ) -> pd.DataFrame:
-    """rung vs each peer method: final score, time-to-target and decision-overhead ratios."""
+    """rung vs each peer method: final score, time-to-target and decision-overhead ratios.
+
+    Each peer meets rung's method of the same algorithm (else rung's best), or ``versus``
+    for every peer when given (e.g. ``rung-auto``, what a user gets by default).
+    """
     results = list(results)
     methods = sorted({r.method for r in results})
     rung_methods = [m for m in methods if library_of(m) == RUNG]
@@ -307,8 +312,8 @@ def peer_ratios(
     runs = run_table(results)
     rows = []
     for peer in peers:
-        mine = counterpart(peer, rung_methods, best_rung)
-        if mine is None:
+        mine = versus if versus is not None else counterpart(peer, rung_methods, best_rung)
+        if mine is None or mine not in rung_methods:
             continue
         both = sorted(set(final.loc[final["method"] == peer, "problem"]) & set(final.loc[final["method"] == mine, "problem"]))
         peer_score = _mean_over(final, peer, both)
