@@ -8,9 +8,14 @@
   about ``max_evaluations`` points, visited in a seeded random order);
 - multi-fidelity problems: ``rung-asha`` (stopping), ``rung-asha-promotion``,
   ``rung-hyperband`` (synchronous), ``rung-sh`` (synchronous successive halving),
-  ``rung-median`` (median stopping), and ``rung-gp-asha`` / ``rung-tpe-asha`` (the model
-  searchers under ASHA stopping). Rung levels: ``min_resource * 3**k`` up to
-  ``max_resource`` (reduction factor 3).
+  ``rung-median`` (median stopping), ``rung-gp-asha`` / ``rung-tpe-asha`` (the model
+  searchers under ASHA stopping, learning from final results), and the multi-fidelity
+  model searchers, which also learn from intermediate reports: ``rung-bohb-asha``,
+  ``rung-bohb-hyperband``, ``rung-bohb-median`` (BOHB-style TPE per rung level) and
+  ``rung-mobster-asha``, ``rung-mobster-hyperband`` (a GP over config and resource).
+  Rung levels: ``min_resource * 3**k`` up to ``max_resource`` (reduction factor 3);
+  ``-hyperband`` is synchronous Hyperband for ``rung-hyperband`` and asynchronous
+  (stopping) Hyperband for the model searchers, which keeps every worker busy.
 
 Synthetic and tabulated problems run on :class:`SimulatorBackend` (virtual clock,
 ``budget.n_workers`` simulated workers); real problems on the in-process backend
@@ -70,13 +75,21 @@ def optional_searcher(module: str, name: str) -> type[Searcher] | None:
 
 
 def searcher_classes() -> dict[str, type[Searcher]]:
-    """Algorithm name to searcher class: random always, gp and tpe when importable."""
+    """Algorithm name to searcher class: random always, the others when importable."""
     found: dict[str, type[Searcher]] = {"random": Random}
-    for algorithm, module, name in (("gp", "_gp", "GP"), ("tpe", "_tpe", "TPE")):
+    for algorithm, module, name in (("gp", "_gp", "GP"), ("tpe", "_tpe", "TPE"), ("bohb", "_bohb", "BOHB"),
+                                    ("mobster", "_mobster", "MOBSTER")):
         cls = optional_searcher(module, name)
         if cls is not None:
             found[algorithm] = cls
     return found
+
+
+#: Searchers that learn from intermediate reports, and the schedulers they are benchmarked with.
+MULTI_FIDELITY_SEARCHERS: dict[str, tuple[str, ...]] = {
+    "bohb": ("asha", "hyperband-stopping", "median"),
+    "mobster": ("asha", "hyperband-stopping"),
+}
 
 
 # -- schedulers for a problem -------------------------------------------------------------
@@ -96,6 +109,7 @@ SCHEDULERS: dict[str, Callable[[Problem, int], Scheduler]] = {
     "asha": lambda problem, seed: ASHA(**_levels(problem), type="stopping", seed=seed),
     "asha-promotion": lambda problem, seed: ASHA(**_levels(problem), type="promotion", seed=seed),
     "hyperband": lambda problem, seed: Hyperband(**_levels(problem), type="synchronous", seed=seed),
+    "hyperband-stopping": lambda problem, seed: Hyperband(**_levels(problem), type="stopping", seed=seed),
     "sh": lambda problem, seed: SuccessiveHalving(**_levels(problem)),
     "median": lambda problem, seed: _median(problem),
 }
@@ -171,7 +185,7 @@ def grid_applies(problem: Problem) -> bool:
 def methods(problem: Problem) -> list[RungMethod]:
     """rung's methods that apply to ``problem``."""
     found = searcher_classes()
-    out = [RungMethod(f"rung-{name}", name) for name in found]
+    out = [RungMethod(f"rung-{name}", name) for name in found if name not in MULTI_FIDELITY_SEARCHERS]
     if grid_applies(problem):
         out.append(RungMethod("rung-grid", "grid"))
     if problem.fidelity is not None:
@@ -180,4 +194,9 @@ def methods(problem: Problem) -> list[RungMethod]:
         for model in ("gp", "tpe"):
             if model in found:
                 out.append(RungMethod(f"rung-{model}-asha", model, "asha"))
+        for model, schedulers in MULTI_FIDELITY_SEARCHERS.items():
+            if model in found:
+                for scheduler in schedulers:
+                    label = scheduler.split("-")[0]
+                    out.append(RungMethod(f"rung-{model}-{label}", model, scheduler))
     return out

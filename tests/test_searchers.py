@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rung
-from rung.searchers import GP, TPE, Grid, Random
+from rung.searchers import BOHB, GP, MOBSTER, TPE, Grid, Random
 
 MIXED = {
     "lr": rung.loguniform(1e-4, 1e-1),
@@ -22,6 +22,9 @@ FACTORIES = {
     "grid": lambda space, seed: Grid(space, metric="loss", mode="min", seed=seed, num_points=4, shuffle=True),
     "tpe": lambda space, seed: TPE(space, metric="loss", mode="min", seed=seed, n_initial=5),
     "gp": lambda space, seed: GP(space, metric="loss", mode="min", seed=seed, n_initial=5),
+    # Multi-fidelity searchers without a multi-fidelity scheduler: final results only.
+    "bohb": lambda space, seed: BOHB(space, metric="loss", mode="min", seed=seed, min_points=5),
+    "mobster": lambda space, seed: MOBSTER(space, metric="loss", mode="min", seed=seed, n_initial=5),
 }
 
 
@@ -76,7 +79,7 @@ def test_warm_start_observations_before_the_first_suggestion(name):
         assert space.validate(config) == config
 
 
-@pytest.mark.parametrize("cls", [Random, Grid, TPE, GP])
+@pytest.mark.parametrize("cls", [Random, Grid, TPE, GP, BOHB, MOBSTER])
 def test_searcher_rejects_a_bad_mode_and_metric(cls):
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
         cls({"k": rung.choice([1, 2])}, metric="loss", mode="up")

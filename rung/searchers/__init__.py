@@ -1,4 +1,10 @@
-"""Searchers decide which config to evaluate next (ask/tell: ``suggest`` / ``observe``)."""
+"""Searchers decide which config to evaluate next (ask/tell: ``suggest`` / ``observe``).
+
+``random`` and ``grid`` do not learn; ``tpe`` and ``gp`` learn from final results; ``bohb``
+(TPE densities per resource level) and ``mobster`` (one GP over config and resource) also
+learn from the intermediate reports of multi-fidelity schedulers (ASHA, Hyperband,
+successive halving, stopping policies), and fall back to final results under FIFO.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,19 @@ from typing import Any, Mapping
 
 from ..space import Space
 from ._base import Searcher
+from ._bohb import BOHB
 from ._gp import GP
 from ._grid import Grid
+from ._mobster import MOBSTER
 from ._random import Random
 from ._tpe import TPE
 
-__all__ = ["GP", "Grid", "Random", "SEARCHERS", "Searcher", "TPE", "make_searcher"]
+__all__ = ["BOHB", "GP", "Grid", "MOBSTER", "Random", "SEARCHERS", "Searcher", "TPE", "make_searcher"]
 
 #: Every searcher by the name used in specs and on the command line.
-SEARCHERS: dict[str, type[Searcher]] = {"random": Random, "grid": Grid, "tpe": TPE, "gp": GP}
+SEARCHERS: dict[str, type[Searcher]] = {
+    "random": Random, "grid": Grid, "tpe": TPE, "gp": GP, "bohb": BOHB, "mobster": MOBSTER,
+}
 _BY_NAME = SEARCHERS
 
 

@@ -1,0 +1,241 @@
+"""The multi-fidelity searchers (BOHB-style, MOBSTER) under rung's schedulers.
+
+A scripted objective reports ``epoch = 1..9``; at low epochs it prefers large ``x``, at
+the last epochs small ``x``, so a searcher that learns from the wrong level goes the wrong
+way. Runs go through ``rung.Tuner`` on the simulator backend (four workers, trials of
+different lengths finish out of order) or in-process when a store is needed.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import rung
+from rung.backends._simulated import simulated
+from rung.backends._simulator import SimulatorBackend
+from rung.schedulers import ASHA, FIFO, Hyperband, MedianStopping
+from rung.searchers import BOHB, MOBSTER, SEARCHERS, make_searcher
+
+EPOCHS = 9
+LEVELS = [1.0, 3.0, 9.0]
+SPACE = {"x": rung.uniform(0, 1), "y": rung.uniform(0, 1)}
+CONDITIONAL = {
+    "lr": rung.loguniform(1e-4, 1e-1),
+    "layers": rung.randint(1, 3),
+    "units_3": rung.randint(8, 64).when("layers", ">=", 3),
+    "optimizer": rung.choice(["sgd", "adam"]),
+    "momentum": rung.quniform(0.5, 0.9, 0.1).when("optimizer", "==", "sgd"),
+}
+
+
+def crossing(x, y, epoch):
+    """Low epochs favour large x, the last epoch small x (the rankings cross)."""
+    s = epoch / EPOCHS
+    return (1 - s) * (x - 0.9) ** 2 + s * (x - 0.1) ** 2 + 0.1 * (y - 0.5) ** 2 + 0.5 / epoch
+
+
+class Crossing:
+    """Simulated objective: epoch k of config (x, y) takes 10 (1 + x) s."""
+
+    def steps(self, config, start_step):
+        for step in range(start_step, EPOCHS):
+            epoch = step + 1
+            value = crossing(config.get("x", 0.5), config.get("y", 0.5), epoch)
+            yield 10.0 * (1 + config.get("x", 0.5)), {"epoch": epoch, "loss": value}
+
+
+class Conditional:
+    """Simulated objective on the conditional space: reports every epoch."""
+
+    def steps(self, config, start_step):
+        base = abs(math.log10(config["lr"]) + 2) + (0.3 if config["optimizer"] == "sgd" else 0.0)
+        base += 0.01 * config.get("units_3", 0) + config.get("momentum", 0.0)
+        for step in range(start_step, EPOCHS):
+            yield 5.0, {"epoch": step + 1, "loss": base + 1.0 / (step + 1)}
+
+
+def per_epoch(config):
+    """In-process objective (for store-backed runs): the crossing function per epoch."""
+    for epoch in range(1, EPOCHS + 1):
+        rung.report(epoch=epoch, loss=crossing(config["x"], config["y"], epoch))
+
+
+SCHEDULERS = {
+    "asha": lambda: ASHA(max_resource=EPOCHS, seed=0),
+    "hyperband": lambda: Hyperband(max_resource=EPOCHS, type="stopping", seed=0),
+    "hyperband_sync": lambda: Hyperband(max_resource=EPOCHS, type="synchronous"),
+    "median": lambda: MedianStopping(delay_evaluation=2, min_others=3),
+}
+FACTORIES = {
+    "bohb": lambda space, seed: BOHB(space, metric="loss", seed=seed, min_points=4),
+    "mobster": lambda space, seed: MOBSTER(space, metric="loss", seed=seed, n_initial=4, min_points=4),
+}
+
+
+def simulate(searcher, scheduler, space=SPACE, objective=None, max_trials=40, n_workers=4):
+    return rung.Tuner(
+        simulated(objective or Crossing()), space, metric="loss", searcher=searcher, scheduler=scheduler,
+        backend=SimulatorBackend(), n_workers=n_workers, max_trials=max_trials, storage=False, verbose=0,
+        seed=5,
+    ).run()
+
+
+# -- end to end under each scheduler ------------------------------------------------------------
+@pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_runs_under_each_multifidelity_scheduler_and_learns_per_level(name, scheduler):
+    searcher = FACTORIES[name](SPACE, 1)
+    result = simulate(searcher, SCHEDULERS[scheduler]())
+    assert len(result.trial_records) == 40
+    assert result.count("failed") == 0
+    levels = searcher.observations()
+    if scheduler == "median":  # no rung levels: every distinct epoch is a level
+        assert set(levels) <= {float(e) for e in range(1, EPOCHS + 1)}
+        assert levels[1.0] == 40
+    else:
+        assert set(levels) <= set(LEVELS)
+        assert levels[1.0] >= 20  # every trial of the first bracket reports at the first rung
+    assert searcher.n_pending == 0
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_same_seed_same_run(name):
+    runs = []
+    for seed in (3, 3, 4):
+        result = simulate(FACTORIES[name](SPACE, seed), SCHEDULERS["asha"](), max_trials=30)
+        runs.append(result.trials[["trial_id", "config/x", "config/y", "loss", "status"]])
+    assert runs[0].equals(runs[1])
+    assert not runs[0].equals(runs[2])
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_conditional_space_gives_valid_configs_only(name):
+    space = rung.Space(CONDITIONAL)
+    searcher = FACTORIES[name](CONDITIONAL, 0)
+    result = simulate(searcher, SCHEDULERS["asha"](), space=CONDITIONAL, objective=Conditional(), max_trials=40)
+    for trial in result.trial_records:
+        config = trial.config
+        assert space.validate(config) == config
+        assert ("units_3" in config) == (config["layers"] >= 3)
+        assert ("momentum" in config) == (config["optimizer"] == "sgd")
+
+
+def _fill(searcher, n, levels, seed=0):
+    """Feed ``n`` random configs reporting at each of ``levels`` (crossing values)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        config = {"x": float(rng.random()), "y": float(rng.random())}
+        for epoch in levels:
+            searcher.observe_partial(config, {"epoch": epoch, "loss": crossing(config["x"], config["y"], epoch)})
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_parallel_suggestions_are_distinct_and_pending_until_reported(name):
+    searcher = FACTORIES[name](SPACE, 2)
+    searcher.set_fidelity("epoch", LEVELS, EPOCHS)
+    _fill(searcher, 30, [1])
+    batch = [searcher.suggest() for _ in range(8)]
+    assert len({(c["x"], c["y"]) for c in batch}) == 8
+    assert searcher.n_pending == 8
+    for config in batch:
+        searcher.observe_partial(config, {"epoch": 1, "loss": 1.0})
+    assert searcher.n_pending == 0
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_model_moves_to_the_highest_level_once_it_has_enough_points(name):
+    kwargs = {"random_fraction": 0.0} if name == "bohb" else {}
+    searcher = SEARCHERS[name](SPACE, metric="loss", seed=0, min_points=8, **kwargs)
+    searcher.set_fidelity("epoch", LEVELS, EPOCHS)
+    _fill(searcher, 40, [1], seed=1)  # many low-fidelity results: best at large x
+    _fill(searcher, 5, [1, 3, 9], seed=2)  # too few at the top to fit there
+    low = []
+    for _ in range(10):
+        config = searcher.suggest()
+        assert searcher.model_level == 1.0
+        low.append(config["x"])
+        searcher.observe_partial(config, {"epoch": 1, "loss": crossing(config["x"], config["y"], 1)})
+    _fill(searcher, 10, [1, 3, 9], seed=3)  # now 15 at the top: best at small x
+    high = []
+    for _ in range(10):
+        config = searcher.suggest()
+        assert searcher.model_level == 9.0
+        high.append(config["x"])
+        searcher.on_failed(config)
+    assert np.median(low) > 0.6
+    assert np.median(high) < 0.4
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_a_final_result_repeating_the_last_report_is_counted_once(name):
+    searcher = FACTORIES[name](SPACE, 0)
+    searcher.set_fidelity("epoch", LEVELS, EPOCHS)
+    config = {"x": 0.2, "y": 0.3}
+    for epoch in range(1, 5):  # epochs 1..4: levels 1 and 3 (epoch 4 stays in level 3)
+        searcher.observe_partial(config, {"epoch": epoch, "loss": float(epoch)})
+    searcher.observe(config, {"epoch": 4, "loss": 4.0})  # stopped: its last report again
+    searcher.observe({"x": 0.5, "y": 0.5}, {"loss": 0.5})  # no resource: the top level
+    assert searcher.observations() == {1.0: 1, 3.0: 1, 9.0: 1}
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_fifo_fallback_learns_from_final_results(name):
+    searcher = FACTORIES[name](SPACE, 0)
+    result = simulate(searcher, FIFO(), max_trials=40)
+    assert list(searcher.observations()) == [math.inf]  # final results, no resource levels
+    assert searcher.observations()[math.inf] == 40
+    assert result.best_value < crossing(0.3, 0.5, EPOCHS)
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_resume_replays_exactly(name, tmp_path):
+    url = tmp_path / "s.db"
+
+    def go(experiment, max_trials, resume=False):
+        return rung.Tuner(
+            per_epoch, SPACE, metric="loss", searcher=name, scheduler=ASHA(max_resource=EPOCHS),
+            max_trials=max_trials, seed=3, backend="inprocess", verbose=0, storage=url,
+            experiment=experiment, resume=resume,
+        ).run()
+
+    straight = go("straight", 24)
+    go("halves", 13)
+    resumed = go("halves", 24, resume=True)
+    columns = ["trial_id", "config/x", "config/y", "loss", "status"]
+    assert straight.trials[columns].equals(resumed.trials[columns])
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_warm_start_feeds_every_level(name, tmp_path):
+    url = tmp_path / "s.db"
+    old = rung.Tuner(per_epoch, SPACE, metric="loss", scheduler=ASHA(max_resource=EPOCHS), max_trials=30,
+                     seed=0, backend="inprocess", verbose=0, storage=url, experiment="old").run()
+    completed = old.count("completed")
+    searcher = FACTORIES[name](SPACE, 1)
+    result = rung.Tuner(per_epoch, SPACE, metric="loss", searcher=searcher, scheduler=ASHA(max_resource=EPOCHS),
+                        max_trials=3, backend="inprocess", verbose=0, storage=url, experiment="new",
+                        warm_start="old").run()
+    assert result.warm_start["used"] == completed >= 3  # warm start feeds completed trials
+    assert searcher.observations()[9.0] >= completed  # at the level of their last report
+
+
+def test_registered_by_name():
+    assert SEARCHERS["bohb"] is BOHB and SEARCHERS["mobster"] is MOBSTER
+    assert isinstance(make_searcher("bohb", SPACE, "loss", "min", 0), BOHB)
+    assert isinstance(make_searcher("mobster", SPACE, "loss", "max", 0), MOBSTER)
+
+
+def test_mobster_suggestion_stays_fast_with_hundreds_of_reports():
+    import time
+
+    searcher = MOBSTER(SPACE, metric="loss", seed=0)
+    searcher.set_fidelity("epoch", LEVELS, EPOCHS)
+    _fill(searcher, 150, [1], seed=1)
+    _fill(searcher, 100, [1, 3], seed=2)
+    _fill(searcher, 50, [1, 3, 9], seed=3)
+    searcher.suggest()  # the first fit
+    started = time.perf_counter()
+    for _ in range(5):
+        searcher.suggest()
+    assert (time.perf_counter() - started) / 5 < 0.5  # about 30 ms on an idle machine
