@@ -4,6 +4,7 @@
 ``Method`` form (see ``benchmarks/harness/_method.py``):
 
 - every problem: ``rung-random``; ``rung-gp`` and ``rung-tpe`` when those searchers import;
+  ``rung-auto``, rung's default searcher (under ASHA on multi-fidelity problems);
   ``rung-grid`` on single-fidelity problems with at most three parameters (a grid of
   about ``max_evaluations`` points, visited in a seeded random order);
 - multi-fidelity problems: ``rung-asha`` (stopping), ``rung-asha-promotion``,
@@ -78,7 +79,7 @@ def searcher_classes() -> dict[str, type[Searcher]]:
     """Algorithm name to searcher class: random always, the others when importable."""
     found: dict[str, type[Searcher]] = {"random": Random}
     for algorithm, module, name in (("gp", "_gp", "GP"), ("tpe", "_tpe", "TPE"), ("bohb", "_bohb", "BOHB"),
-                                    ("mobster", "_mobster", "MOBSTER")):
+                                    ("mobster", "_mobster", "MOBSTER"), ("auto", "_auto", "Auto")):
         cls = optional_searcher(module, name)
         if cls is not None:
             found[algorithm] = cls
@@ -185,7 +186,10 @@ def grid_applies(problem: Problem) -> bool:
 def methods(problem: Problem) -> list[RungMethod]:
     """rung's methods that apply to ``problem``."""
     found = searcher_classes()
-    out = [RungMethod(f"rung-{name}", name) for name in found if name not in MULTI_FIDELITY_SEARCHERS]
+    out = [RungMethod(f"rung-{name}", name) for name in found if name not in MULTI_FIDELITY_SEARCHERS
+           and name != "auto"]
+    if "auto" in found:  # what a user gets by default: ASHA when the problem has a fidelity
+        out.append(RungMethod("rung-auto", "auto", "fifo" if problem.fidelity is None else "asha"))
     if grid_applies(problem):
         out.append(RungMethod("rung-grid", "grid"))
     if problem.fidelity is not None:

@@ -41,7 +41,7 @@ def trivial(config):
 
 def rung_in_process(n_trials: int) -> dict[str, float]:
     # Like Optuna's in-memory storage: no database (the store has its own benchmark).
-    result = rung.Tuner(trivial, SPACE, metric="loss", max_trials=n_trials, seed=0,
+    result = rung.Tuner(trivial, SPACE, metric="loss", searcher="random", max_trials=n_trials, seed=0,
                         backend="inprocess", verbose=0, storage=False).run()
     assert result.count("completed") == n_trials
     return {"decision_ms": result.decision_time / n_trials * 1e3, "total_ms": result.wallclock / n_trials * 1e3}
@@ -72,7 +72,7 @@ def optuna_in_memory(n_trials: int) -> dict[str, float] | None:
 
 def process_throughput(n_trials: int, isolation: str) -> float:
     backend = ProcessBackend(isolation=isolation)
-    tuner = rung.Tuner(trivial, SPACE, metric="loss", max_trials=n_trials, seed=0, n_workers=2,
+    tuner = rung.Tuner(trivial, SPACE, metric="loss", searcher="random", max_trials=n_trials, seed=0, n_workers=2,
                        backend=backend, verbose=0, storage=":memory:")
     result = tuner.run()
     assert result.count("completed") == n_trials, result.trials["error"].dropna().head()

@@ -33,7 +33,7 @@ def make_objective(n_reports: int):
 
 
 def rung_seconds_per_trial(n_trials: int, n_reports: int, storage) -> float:
-    result = rung.Tuner(make_objective(n_reports), SPACE, metric="loss", max_trials=n_trials, seed=0,
+    result = rung.Tuner(make_objective(n_reports), SPACE, metric="loss", searcher="random", max_trials=n_trials, seed=0,
                         backend="inprocess", verbose=0, storage=storage).run()
     assert result.count("completed") == n_trials
     return result.wallclock / n_trials

@@ -63,7 +63,9 @@ class Tuner:
     metric, mode:
         The metric to optimize and ``"min"`` or ``"max"``.
     searcher:
-        ``"random"`` (default), ``"grid"``, a Searcher class or instance.
+        ``"auto"`` (default: GP, TPE or BOHB-style, picked from the space and the scheduler
+        by what won on rung's benchmarks), ``"random"``, ``"grid"``, ``"tpe"``, ``"gp"``,
+        ``"bohb"``, ``"mobster"``, a Searcher class or instance.
     scheduler:
         ``"fifo"`` / ``None`` (run to completion), a Scheduler class or instance.
     n_workers:
@@ -105,7 +107,7 @@ class Tuner:
         space: Space | Mapping[str, Any],
         metric: str,
         mode: str = "min",
-        searcher: str | Searcher | type[Searcher] = "random",
+        searcher: str | Searcher | type[Searcher] = "auto",
         scheduler: str | Scheduler | type[Scheduler] | None = None,
         n_workers: int | None = None,
         max_trials: int | None = None,
@@ -671,6 +673,8 @@ class Tuner:
             f"[bold]{len(result.trial_records)} trials[/] in {result.wallclock:.1f} s "
             f"({result.count('failed')} failed); stopped by {result.stop_reason}"
         )
+        chosen = getattr(self.searcher, "chosen", None)
+        picked = "" if chosen is None else f" (searcher auto: {chosen.name})"
         if best is None:
-            return head + "; no trial produced a value"
-        return head + f"; best {self.metric}={best.metric_value:.6g} (trial {best.trial_id})"
+            return head + "; no trial produced a value" + picked
+        return head + f"; best {self.metric}={best.metric_value:.6g} (trial {best.trial_id})" + picked

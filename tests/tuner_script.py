@@ -19,11 +19,13 @@ def make_scheduler(kind):
 
 
 def make_tuner(storage, name, workdir, resume=False, backend="process", scheduler=None, objective=checkpointed_epochs):
+    # Random search: its configs do not depend on which of two parallel trials finishes
+    # first, so a resumed run can be compared config by config with an uninterrupted one.
     if scheduler is None:
-        return rung.Tuner(checkpointed_epochs, SPACE, metric="loss", max_trials=12,
+        return rung.Tuner(checkpointed_epochs, SPACE, metric="loss", searcher="random", max_trials=12,
                           n_workers=2 if backend == "process" else 1, seed=5, verbose=0, storage=storage,
                           experiment=name, workdir=workdir, resume=resume, backend=backend)
-    return rung.Tuner(objective, BRACKET_SPACE, metric="loss", max_trials=18, n_workers=1, seed=5,
+    return rung.Tuner(objective, BRACKET_SPACE, metric="loss", searcher="random", max_trials=18, n_workers=1, seed=5,
                       verbose=0, storage=storage, experiment=name, workdir=workdir, resume=resume,
                       backend="inprocess", scheduler=make_scheduler(scheduler))
 

@@ -4,6 +4,8 @@
 (TPE densities per resource level) and ``mobster`` (one GP over config and resource) also
 learn from the intermediate reports of multi-fidelity schedulers (ASHA, Hyperband,
 successive halving, stopping policies), and fall back to final results under FIFO.
+``auto`` (the tuner's default) picks one of them from the space and the scheduler, by what
+won on rung's benchmark suite (see :func:`rung.searchers._auto.choose_searcher`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..space import Space
+from ._auto import Auto
 from ._base import Searcher
 from ._bohb import BOHB
 from ._gp import GP
@@ -19,11 +22,11 @@ from ._mobster import MOBSTER
 from ._random import Random
 from ._tpe import TPE
 
-__all__ = ["BOHB", "GP", "Grid", "MOBSTER", "Random", "SEARCHERS", "Searcher", "TPE", "make_searcher"]
+__all__ = ["Auto", "BOHB", "GP", "Grid", "MOBSTER", "Random", "SEARCHERS", "Searcher", "TPE", "make_searcher"]
 
 #: Every searcher by the name used in specs and on the command line.
 SEARCHERS: dict[str, type[Searcher]] = {
-    "random": Random, "grid": Grid, "tpe": TPE, "gp": GP, "bohb": BOHB, "mobster": MOBSTER,
+    "auto": Auto, "random": Random, "grid": Grid, "tpe": TPE, "gp": GP, "bohb": BOHB, "mobster": MOBSTER,
 }
 _BY_NAME = SEARCHERS
 

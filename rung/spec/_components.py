@@ -78,7 +78,7 @@ def _component(value: Any, kind: str, registry: dict[str, type], default: str, s
 
 
 def searcher_component(value: Any, check: Checker) -> Component:
-    component = _component(value, "searcher", SEARCHERS, "random", ("space", "metric", "mode"), check)
+    component = _component(value, "searcher", SEARCHERS, "auto", ("space", "metric", "mode"), check)
     if "seed" in component.options:
         check.integer(component.options["seed"], ("searcher", "seed"))
     return component
