@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rung
-from rung.searchers import BOHB, GP, MOBSTER, TPE, Grid, Random
+from rung.searchers import BOHB, GP, MOBSTER, TPE, Auto, Grid, Random
 
 MIXED = {
     "lr": rung.loguniform(1e-4, 1e-1),
@@ -25,6 +25,8 @@ FACTORIES = {
     # Multi-fidelity searchers without a multi-fidelity scheduler: final results only.
     "bohb": lambda space, seed: BOHB(space, metric="loss", mode="min", seed=seed, min_points=5),
     "mobster": lambda space, seed: MOBSTER(space, metric="loss", mode="min", seed=seed, n_initial=5),
+    # The default: on MIXED (conditional parameters) it delegates to TPE with its defaults.
+    "auto": lambda space, seed: Auto(space, metric="loss", mode="min", seed=seed),
 }
 
 
