@@ -23,7 +23,8 @@ from ._selection import BudgetSpec, parse_time, peers_module, select_methods, se
 from ._store import BudgetMismatch, ResultStore
 
 SMOKE_PROBLEMS = ("branin", "mf-hartmann6-lowbias", "lcbench-3945")
-SMOKE_METHODS = ("rung-random", "rung-tpe", "rung-gp", "rung-asha", "rung-hyperband", "rung-tpe-asha",
+SMOKE_METHODS = ("rung-random", "rung-auto", "rung-tpe", "rung-gp", "rung-asha", "rung-hyperband", "rung-bohb-asha",
+                 "rung-mobster-asha",
                  "*-random", "*-tpe", "*-asha", "*-halving")
 SMOKE_TIME = "20x"
 SMOKE_WORKERS = 2
