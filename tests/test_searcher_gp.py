@@ -253,3 +253,46 @@ def test_log_h_is_accurate_and_finite_far_below_the_incumbent():
     assert np.all(np.isfinite(values)) and np.all(np.diff(values) < 0)
     # Asymptote: log phi(z) - 2 log|z|.
     assert log_h(np.array([-1e4]))[0] == pytest.approx(-5e7 - 0.5 * math.log(2 * math.pi) - 2 * math.log(1e4))
+
+
+def test_fit_objective_gradient_matches_finite_differences():
+    from rung.searchers._gp_model import _Evidence, prior
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((15, 3)), rng.standard_normal(15)
+    evidence = _Evidence(X, y)
+    mean, _ = prior(3)
+    # Lengthscales on both sides of the prior's steep wall, noise well above its floor.
+    theta = mean + np.array([-1.8, 0.3, 1.2, 0.2, 2.0])
+    value, grad = evidence(theta)
+    step = 1e-6
+    for i in range(len(theta)):
+        shifted = theta.copy()
+        shifted[i] += step
+        assert (evidence(shifted)[0] - value) / step == pytest.approx(grad[i], rel=1e-3, abs=1e-4)
+
+
+def test_lengthscale_prior_keeps_an_oscillating_function_smooth():
+    """50 points of Rastrigin 5 (a bowl with ripples 0.1 apart in the unit cube): the fit
+    sees the bowl plus noise. A log-normal lengthscale prior interpolated the ripples with a
+    lengthscale of 0.03 and noise 1e-3."""
+    from rung.searchers import _gp_data as data
+    from rung.searchers import _gp_model as model
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.random((25, 5)), 0.5 + 0.1 * rng.standard_normal((25, 5))]).clip(0, 1)
+    Z = (X - 0.5) * 10.24
+    y = data.transform_outputs(50 + (Z**2 - 10 * np.cos(2 * np.pi * Z)).sum(1))
+    mean, _ = model.prior(5)
+    theta = model.fit(X, y, [model.default_theta(5), mean - 1.0])
+    assert np.exp(theta[:5]).min() > 0.1
+    assert math.exp(theta[6]) > 0.05  # the ripples are explained as noise
+
+
+def test_noisy_objective_finds_the_optimum_region():
+    def noisy(config, rng=np.random.default_rng(0)):
+        return quadratic4(config) + 0.05 * rng.standard_normal()
+
+    searcher = GP(QUAD4, metric="loss", seed=0)
+    configs, _ = run(searcher, noisy, 35)
+    assert min(quadratic4(c) for c in configs[-10:]) < 0.05
