@@ -179,11 +179,12 @@ def cap_agreement(n: int, cap: int, rounds: int = 60) -> tuple[float, float, flo
         searcher.observe(config, {"loss": value})
     h, encoding, rng = searcher._history, searcher._encoding, np.random.default_rng(0)
     n_good = searcher.gamma(h.n_finite)
-    good = Parzen(encoding, h.x[:n_good], np.ones(n_good), 1.0, True)
-    full = Parzen(encoding, *bad_centres(h, n_good, None, rng), 1.0, True)
+    rule = searcher.bandwidth  # the searcher's own kernels and good-group weights
+    good = Parzen(encoding, h.x[:n_good], searcher._good_weights(n_good), 1.0, True, rule)
+    full = Parzen(encoding, *bad_centres(h, n_good, None, rng), 1.0, True, rule)
     same, ranks, correlations = 0, [], []
     for _ in range(rounds):
-        capped = Parzen(encoding, *bad_centres(h, n_good, cap, rng), 1.0, True)
+        capped = Parzen(encoding, *bad_centres(h, n_good, cap, rng), 1.0, True, rule)
         x, bins = good.sample(rng, 24)
         l = good.log_density(x, bins)
         a, b = l - full.log_density(x, bins), l - capped.log_density(x, bins)
