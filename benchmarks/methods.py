@@ -15,8 +15,9 @@
   ``rung-bohb-hyperband``, ``rung-bohb-median`` (BOHB-style TPE per rung level) and
   ``rung-mobster-asha``, ``rung-mobster-hyperband`` (a GP over config and resource).
   Rung levels: ``min_resource * 3**k`` up to ``max_resource`` (reduction factor 3);
-  ``-hyperband`` is synchronous Hyperband for ``rung-hyperband`` and asynchronous
-  (stopping) Hyperband for the model searchers, which keeps every worker busy.
+  ``-hyperband`` is synchronous Hyperband. (Under asynchronous stopping Hyperband the model
+  searchers took about twice as long to reach the target on mf-hartmann6-highbias, 10
+  seeds: BOHB 773 s against 358 s, MOBSTER 914 s against 499 s.)
 
 Synthetic and tabulated problems run on :class:`SimulatorBackend` (virtual clock,
 ``budget.n_workers`` simulated workers); real problems on the in-process backend
@@ -88,8 +89,8 @@ def searcher_classes() -> dict[str, type[Searcher]]:
 
 #: Searchers that learn from intermediate reports, and the schedulers they are benchmarked with.
 MULTI_FIDELITY_SEARCHERS: dict[str, tuple[str, ...]] = {
-    "bohb": ("asha", "hyperband-stopping", "median"),
-    "mobster": ("asha", "hyperband-stopping"),
+    "bohb": ("asha", "hyperband", "median"),
+    "mobster": ("asha", "hyperband"),
 }
 
 

@@ -51,7 +51,7 @@ ACQUISITION_LEVELS = ("highest", "max")
 # The acquisition optimizer's effort: about half the single-fidelity GP's (fewer candidates,
 # starts and L-BFGS-B iterations), since a multi-fidelity run makes many more, cheaper
 # suggestions and each one matters less.
-_OPTIMIZER = dict(n_candidates=256, n_local=128, n_starts=3, maxiter=25, n_polish=1)
+_OPTIMIZER = dict(n_candidates=256, n_local=128, n_starts=2, maxiter=12, n_polish=1)
 
 
 def _modules() -> tuple[Any, Any, Any, Any]:
@@ -116,8 +116,8 @@ class MOBSTER(Searcher):
         n_initial: int | None = None,
         min_points: int | None = None,
         acquisition_level: str = "highest",
-        max_observations: int | None = 150,
-        refit_growth: float = 1.1,
+        max_observations: int | None = 100,
+        refit_growth: float = 1.25,
         random_fraction: float = 0.0,
     ) -> None:
         super().__init__(space, metric, mode, seed)
