@@ -162,7 +162,7 @@ def mean_best(make, n=60, seeds=range(5)):
 def test_beats_random_search_by_a_clear_seeded_margin(multivariate):
     tpe = mean_best(lambda seed: TPE(SMOOTH, metric="loss", seed=seed, multivariate=multivariate))
     random = mean_best(lambda seed: Random(SMOOTH, seed=seed))
-    # Seeded, so deterministic. Measured: 0.029 multivariate, 0.038 univariate, random 0.204.
+    # Seeded, so deterministic. Measured: 0.040 multivariate, 0.038 univariate, random 0.204.
     assert tpe < 0.4 * random
 
 
@@ -337,7 +337,7 @@ def test_good_kernels_weighted_by_improvement():
 
 def test_default_gamma():
     assert [default_gamma(n) for n in (1, 10, 11, 100, 249, 250, 10_000)] == [1, 1, 2, 10, 25, 25, 25]
-    assert [good_group_size(n) for n in (1, 10, 11, 50, 124, 126, 10_000)] == [1, 2, 3, 10, 25, 25, 25]
+    assert [good_group_size(n) for n in (1, 10, 11, 50, 160, 167, 10_000)] == [1, 2, 2, 8, 24, 25, 25]
 
 
 def test_history_keeps_points_sorted_by_value_and_ties_in_arrival_order():
@@ -394,7 +394,7 @@ def test_tuner_resume_replays_tpe_exactly(tmp_path):
     columns = ["trial_id", "config/lr", "config/x", "config/n", "config/opt", "loss"]
     assert straight.trials[columns].equals(resumed.trials[columns])
     # A sanity bound, not a quality measure (one seed, 24 trials): the mean best over 30
-    # seeds is 0.33 for TPE, 0.64 for random search (median 0.66).
+    # seeds was 0.33 for TPE (before the width floor), 0.64 for random search (median 0.66).
     assert straight.best_value < 0.6
 
 
