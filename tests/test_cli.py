@@ -243,7 +243,9 @@ def test_ctrl_c_interrupts_the_run_with_exit_code_130(project):
         assert _wait_for(lambda: default_db(project).exists()
                          and len(rung.load("long", storage=default_db(project)).reports) >= 1)
         runner.send_signal(signal.SIGINT)
-        stdout, stderr = runner.communicate(timeout=30)
+        # Stopping the two running trials (SIGTERM, then SIGKILL after the grace period) and
+        # the warm workers takes a few seconds; on a loaded 2-core machine, more than 30.
+        stdout, stderr = runner.communicate(timeout=90)
     finally:
         if runner.poll() is None:
             runner.kill()
