@@ -12,7 +12,7 @@ from benchmarks import problems
 from benchmarks.harness import Budget, BudgetSpec, Cell, EvaluationLog, ResultStore, RunResult, run_suite
 from benchmarks.harness._cli import main
 from benchmarks.harness._report import build_report
-from benchmarks.harness._scoring import (average_ranks, mean_interval, median_time, normalized_score, peer_ratios,
+from benchmarks.harness._scoring import (average_ranks, counterpart, mean_interval, median_time, normalized_score, peer_ratios,
                                          scores, summarize, time_to_target_summary)
 from benchmarks.harness._store import BudgetMismatch
 from benchmarks.methods import RungMethod, methods
@@ -135,6 +135,15 @@ def test_time_to_target_and_peer_ratios():
     # no rung-cmaes: paired with rung's best method
     assert ratios.loc["optuna-cmaes", "rung"] == "rung-tpe"
     assert ratios.loc["optuna-cmaes", "gap_ratio"] == pytest.approx(100 / 50)
+
+
+def test_peers_meet_rungs_method_of_the_same_algorithm_under_another_name():
+    rung_methods = ["rung-asha", "rung-bohb-asha", "rung-bohb-hyperband", "rung-random", "rung-tpe-asha"]
+    assert counterpart("synetune-bohb", rung_methods, "rung-random") == "rung-bohb-asha"
+    assert counterpart("synetune-asha", rung_methods, "rung-random") == "rung-asha"
+    assert counterpart("optuna-tpe-hyperband", rung_methods, "rung-random") == "rung-tpe-asha"
+    assert counterpart("optuna-tpe-hyperband", ["rung-bohb-hyperband"], None) == "rung-bohb-hyperband"
+    assert counterpart("optuna-cmaes", rung_methods, "rung-random") == "rung-random"
 
 
 # -- runner ------------------------------------------------------------------------------------------

@@ -279,10 +279,24 @@ def run_table(results: Iterable[RunResult]) -> pd.DataFrame:
 
 
 # -- rung vs peers ---------------------------------------------------------------------------
+#: rung's closest methods for a peer algorithm whose name rung spells differently, in order
+#: of preference: Syne Tune's BOHB is asynchronous (ASHA-style promotion), and rung pairs TPE
+#: with ASHA where Optuna pairs it with its Hyperband or median pruner.
+COUNTERPARTS: dict[str, tuple[str, ...]] = {
+    "bohb": ("rung-bohb-asha",),
+    "tpe-hyperband": ("rung-tpe-asha", "rung-bohb-hyperband"),
+    "tpe-median": ("rung-tpe-asha", "rung-bohb-median"),
+}
+
+
 def counterpart(peer: str, rung_methods: Sequence[str], best_rung: str | None) -> str | None:
-    """rung's method with the peer's algorithm name, else rung's best method."""
-    wanted = f"{RUNG}-{algorithm_of(peer)}"
-    return wanted if wanted in rung_methods else best_rung
+    """rung's method of the peer's algorithm (same name, else :data:`COUNTERPARTS`), else
+    rung's best method."""
+    algorithm = algorithm_of(peer)
+    for wanted in (f"{RUNG}-{algorithm}", *COUNTERPARTS.get(algorithm, ())):
+        if wanted in rung_methods:
+            return wanted
+    return best_rung
 
 
 def peer_ratios(
