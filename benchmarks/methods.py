@@ -90,7 +90,7 @@ def searcher_classes() -> dict[str, type[Searcher]]:
 #: Searchers that learn from intermediate reports, and the schedulers they are benchmarked with.
 MULTI_FIDELITY_SEARCHERS: dict[str, tuple[str, ...]] = {
     "bohb": ("asha", "hyperband", "median"),
-    "mobster": ("asha", "hyperband"),
+    "mobster": ("asha", "hyperband", "median"),
 }
 
 
