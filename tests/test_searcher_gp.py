@@ -250,20 +250,6 @@ def test_points_the_model_already_knows_are_not_suggested_again(monkeypatch, flo
     assert stuck or best < 0.45
 
 
-def test_tuner_resume_replays_the_gp_exactly(tmp_path):
-    url = tmp_path / "s.db"
-
-    def go(name, max_trials, resume=False):
-        return rung.Tuner(mixed_loss, MIXED, metric="loss", searcher=GP, max_trials=max_trials, seed=3,
-                          backend="inprocess", verbose=0, storage=url, experiment=name, resume=resume).run()
-
-    straight = go("straight", 20)
-    go("halves", 11)  # past the initial design: the resumed run continues the model's choices
-    resumed = go("halves", 20, resume=True)
-    columns = ["trial_id", *[f"config/{name}" for name in MIXED], "loss"]
-    assert straight.trials[columns].equals(resumed.trials[columns])
-
-
 def test_encoding_round_trips_every_config_and_snaps_candidates():
     space = rung.Space(MIXED)
     encoding = Encoding(space)

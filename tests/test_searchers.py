@@ -81,6 +81,27 @@ def test_warm_start_observations_before_the_first_suggestion(name):
         assert space.validate(config) == config
 
 
+def mixed_loss(config):
+    units = config.get("units_3", 0) / 64
+    return (np.log10(config["lr"]) + 2.5) ** 2 + config["batch"] / 256 + 0.1 * config["layers"] - units
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_resumed_experiment_replays_the_searchers_choices(name, tmp_path):
+    url = tmp_path / "s.db"
+
+    def go(experiment, max_trials, resume=False):
+        return rung.Tuner(mixed_loss, MIXED, metric="loss", searcher=FACTORIES[name](MIXED, 3),
+                          max_trials=max_trials, seed=3, backend="inprocess", verbose=0, storage=url,
+                          experiment=experiment, resume=resume).run()
+
+    straight = go("straight", 20)
+    go("halves", 11)  # past the initial design of the model-based searchers (5 configs)
+    resumed = go("halves", 20, resume=True)
+    columns = ["trial_id", *[f"config/{key}" for key in MIXED], "loss"]
+    assert straight.trials[columns].equals(resumed.trials[columns])
+
+
 @pytest.mark.parametrize("cls", [Random, Grid, TPE, GP, BOHB, MOBSTER])
 def test_searcher_rejects_a_bad_mode_and_metric(cls):
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
