@@ -19,9 +19,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import schedulers, searchers, space
-from ._checkpoint import load_checkpoint, save_checkpoint
-from ._reporting import TrialPaused, TrialStopped, checkpoint_dir, report, trial_dir
-from ._trial import Trial, TrialStatus
+from .trial import (
+    Trial,
+    TrialPaused,
+    TrialStatus,
+    TrialStopped,
+    checkpoint_dir,
+    load_checkpoint,
+    report,
+    save_checkpoint,
+    trial_dir,
+)
 from .space import (
     Space,
     SpaceError,
@@ -38,22 +46,25 @@ from .space import (
 )
 
 if TYPE_CHECKING:
-    from . import backends, plots, script, storage
-    from ._history import load
-    from ._result import TuningResult
-    from ._tuner import Tuner
+    from . import backends, integrations, results, script, storage, tuner
+    from .results import load, plots
+    from .results import TuningResult
+    from .tuner import Tuner
     from .script import Script, ScriptFailed
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Tuner": ("._tuner", "Tuner"),
-    "TuningResult": ("._result", "TuningResult"),
-    "load": ("._history", "load"),
+    "Tuner": (".tuner", "Tuner"),
+    "TuningResult": (".results", "TuningResult"),
+    "load": (".results", "load"),
     "Script": (".script", "Script"),
     "ScriptFailed": (".script", "ScriptFailed"),
     "backends": (".backends", None),
-    "plots": (".plots", None),
+    "plots": (".results.plots", None),
+    "results": (".results", None),
+    "tuner": (".tuner", None),
+    "integrations": (".integrations", None),
     "script": (".script", None),
     "storage": (".storage", None),
 }

@@ -1,12 +1,12 @@
 """A tiny stand-in for the tuner, to drive a scheduler through scripted events.
 
-It keeps real ``rung._trial.Trial`` records and calls the scheduler hooks in the order the
+It keeps real ``rung.trial._record.Trial`` records and calls the scheduler hooks in the order the
 tuner does (suggest -> on_start -> on_report* -> one end hook), so decisions can be
 checked exactly without running any objective.
 """
 
 import rung
-from rung._trial import Trial, TrialStatus
+from rung.trial._record import Trial, TrialStatus
 from rung.schedulers import Action, ResumeTrial, StartTrial
 from rung.searchers import Grid
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import traceback as traceback_module
 from typing import Any, Callable
 
-from .._reporting import TrialStopped, reset_session, set_session
+from ..trial._session import TrialStopped, reset_session, set_session
 from ._base import OutcomeKind, TrialOutcome
 
 

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
 
-from .._reporting import TrialPaused, current_session, report
+from ..trial._session import TrialPaused, current_session, report
 
 #: Where a real run of a :class:`SimulatedProblem` remembers its step count across a pause.
 PROGRESS_FILE = "simulated_steps.json"

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .._history import load
+from ..results._load import load
 from ._common import (
     EXIT_FAILURE,
     CliError,

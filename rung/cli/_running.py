@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from .._result import TuningResult
+from ..results._result import TuningResult
 from ..spec import ExperimentSpec, load_spec
 from ..storage import Storage
 from ._common import (

@@ -8,8 +8,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from .._result import TuningResult
-from .._trial import TrialStatus
+from ..results._result import TuningResult
+from ..trial._record import TrialStatus
 from ._common import fmt_seconds, fmt_timestamp, fmt_value, json_default
 
 STATUS_STYLES = {"completed": "green", "failed": "red", "stopped": "yellow", "paused": "cyan", "running": "blue"}

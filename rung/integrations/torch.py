@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .._reporting import checkpoint_dir
+from ..trial._session import checkpoint_dir
 
 FILENAME = "torch_checkpoint.pt"
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
-    from .._trial import Trial
+    from ..trial._record import Trial
     from ..searchers import Searcher
 
 

@@ -10,7 +10,7 @@ from ._base import Decision, Scheduler, Suggestion
 from ._successive_halving import SuccessiveHalving
 
 if TYPE_CHECKING:
-    from .._trial import Trial
+    from ..trial._record import Trial
     from ..searchers import Searcher
 
 TYPES = ("synchronous", "stopping", "promotion")

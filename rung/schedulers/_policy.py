@@ -31,7 +31,7 @@ from . import _rungs
 from ._base import Decision, Scheduler
 
 if TYPE_CHECKING:
-    from .._trial import Trial
+    from ..trial._record import Trial
     from ..searchers import Searcher
 
 

@@ -16,7 +16,7 @@ import math
 import numbers
 from typing import Any, Mapping, Sequence
 
-from .._trial import as_metric_value
+from ..trial._record import as_metric_value
 from ._base import Decision
 
 # Relative tolerance when comparing resource values, so that 0.1 * 3 counts as 0.3.

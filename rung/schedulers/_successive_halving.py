@@ -10,7 +10,7 @@ from . import _rungs
 from ._base import Decision, ResumeTrial, Scheduler, StartTrial, Suggestion
 
 if TYPE_CHECKING:
-    from .._trial import Trial
+    from ..trial._record import Trial
     from ..searchers import Searcher
 
 _RUNNING, _PAUSED, _ENDED = "running", "paused", "ended"

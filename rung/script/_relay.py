@@ -26,7 +26,7 @@ from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any, TextIO
 
-from .._reporting import Session
+from ..trial._session import Session
 from ._errors import ScriptFailed
 
 REPORT_PREFIX = "RUNG_REPORT"

@@ -10,7 +10,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .._reporting import TrialPaused, TrialStopped, checkpoint_dir, current_session
+from ..trial._session import TrialPaused, TrialStopped, checkpoint_dir, current_session
 from ..backends._base import describe_exit
 from ._arguments import config_flags, write_config
 from ._command import check_args, check_base_dir, check_command, check_env, check_grace_period

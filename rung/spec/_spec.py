@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .._tuner import Tuner
+from ..tuner import Tuner
 from ..space import Space
 from ._checks import Checker, describe
 from ._components import (

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .._trial import Trial
+from ..trial._record import Trial
 from . import _schema as schema
 from ._storage import Storage
 

@@ -13,10 +13,10 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _history
-from ._result import TrajectoryPoint
-from ._trial import Report, Trial, TrialStatus
-from .schedulers import Scheduler, StartTrial
+from ..results import _load as _history
+from ..results._result import TrajectoryPoint
+from ..trial._record import Report, Trial, TrialStatus
+from ..schedulers import Scheduler, StartTrial
 
 
 @dataclass

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ._trial import Report, Trial, TrialStatus
+from ..trial._record import Report, Trial, TrialStatus
 
 if TYPE_CHECKING:
     import pandas as pd

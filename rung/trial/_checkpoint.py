@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._reporting import checkpoint_dir
+from ._session import checkpoint_dir
 
 _ARRAY = "__rung_array__"
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from . import _history
-from ._trial import TrialStatus
-from .searchers import Searcher
-from .space import Space, SpaceError
-from .storage import Storage, StorageError
+from ..results import _load as _history
+from ..trial._record import TrialStatus
+from ..searchers import Searcher
+from ..space import Space, SpaceError
+from ..storage import Storage, StorageError
 
 
 def warm_start(searcher: Searcher, space: Space, metric: str, store: Storage, names: Sequence[str]) -> dict[str, Any]:

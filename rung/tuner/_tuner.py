@@ -21,15 +21,15 @@ from typing import Any, Callable, Mapping
 
 from ._progress import ProgressView, QuietProgress, RichProgress
 from ._replay import replay
-from ._result import TrajectoryPoint, TuningResult
-from ._trial import Report, Trial, TrialStatus
-from .backends import Backend, OutcomeKind, TrialLaunch, TrialOutcome, make_backend
-from .schedulers import Action, Decision, ResumeTrial, Scheduler, StartTrial, make_scheduler
-from .searchers import Searcher, make_searcher
-from .searchers._base import check_metric, check_mode
+from ..results._result import TrajectoryPoint, TuningResult
+from ..trial._record import Report, Trial, TrialStatus
+from ..backends import Backend, OutcomeKind, TrialLaunch, TrialOutcome, make_backend
+from ..schedulers import Action, Decision, ResumeTrial, Scheduler, StartTrial, make_scheduler
+from ..searchers import Searcher, make_searcher
+from ..searchers._base import check_metric, check_mode
 from ._warm_start import warm_start
-from .space import Space
-from .storage import ExperimentExists, Recorder, Storage, StorageError, rung_home
+from ..space import Space
+from ..storage import ExperimentExists, Recorder, Storage, StorageError, rung_home
 
 STOP_REASONS = (
     "max_trials", "max_wallclock", "metric_threshold", "search_exhausted", "max_failures", "interrupted",

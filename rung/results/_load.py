@@ -11,9 +11,9 @@ import os
 from typing import Any
 
 from ._result import TrajectoryPoint, TuningResult
-from ._trial import Report, Trial, TrialStatus
-from .space import Space
-from .storage import Storage
+from ..trial._record import Report, Trial, TrialStatus
+from ..space import Space
+from ..storage import Storage
 
 
 def trials_from_rows(trial_rows: list[dict], report_rows: list[dict], metric: str) -> tuple[dict[int, Trial], list[Report]]:
