@@ -15,23 +15,7 @@ import numpy as np
 
 from ..space import Space, SpaceError
 
-MODES = ("min", "max")
-
-
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise ValueError(f"mode must be 'min' or 'max', got mode={mode!r}")
-    return mode
-
-
-def check_metric(metric: str | None, *, required: bool = False) -> str | None:
-    if metric is None:
-        if required:
-            raise ValueError("metric is required: the name of the reported value to optimize")
-        return None
-    if not isinstance(metric, str) or not metric:
-        raise ValueError(f"metric must be a non-empty string, got metric={metric!r}")
-    return metric
+from .._objective import MODES, Objective, check_metric, check_mode  # noqa: F401  (re-exported)
 
 
 class Searcher(ABC):
