@@ -60,13 +60,13 @@ class ASHA(Scheduler):
     def __init__(
         self,
         resource_attr: str = "epoch",
+        *,
         min_resource: float | None = None,
         max_resource: float | None = None,
         reduction_factor: float = 3,
         type: str = "stopping",
         brackets: int = 1,
         seed: int | None = None,
-        *,
         grace_period: float | None = None,
     ) -> None:
         if grace_period is not None and min_resource is not None and grace_period != min_resource:
@@ -185,7 +185,7 @@ class ASHA(Scheduler):
         rung[trial.trial_id] = value
         if k == len(self.levels) - 1:
             return decision
-        own = self._signed(value)
+        own = self.objective.oriented(value)
         key = (own, self._arrivals, trial.trial_id)
         self._arrivals += 1
         self._keys[(trial.trial_id, k)] = key
@@ -196,7 +196,7 @@ class ASHA(Scheduler):
         level = self.levels[k]
         if self.type == "promotion":
             top = _rungs.n_promoted(n, self.reduction_factor)
-            threshold = self._unsigned(ordered[top - 1][0]) if top else None
+            threshold = self.objective.oriented(ordered[top - 1][0]) if top else None
             return Decision.pause(
                 f"reached rung {self.resource_attr}={level:g}: paused until it ranks in the top "
                 f"1/{self.reduction_factor:g} there",
@@ -205,7 +205,7 @@ class ASHA(Scheduler):
             )
         if better < n / self.reduction_factor:
             return decision
-        threshold = self._unsigned(ordered[_rungs.stop_cutoff_index(n, self.reduction_factor)][0])
+        threshold = self.objective.oriented(ordered[_rungs.stop_cutoff_index(n, self.reduction_factor)][0])
         return Decision.stop(
             f"{self.metric}={value:g} at rung {self.resource_attr}={level:g} is not in the top "
             f"1/{self.reduction_factor:g}: {better} of the {n} values there are better",
@@ -251,9 +251,6 @@ class ASHA(Scheduler):
             index = bisect.bisect_left(waiting, key)
             if index < len(waiting) and waiting[index] == key:
                 waiting.pop(index)
-
-    def _unsigned(self, signed: float) -> float:
-        return float(signed) if self.mode == "min" else -float(signed)
 
     def __repr__(self) -> str:
         return (

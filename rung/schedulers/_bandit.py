@@ -26,6 +26,7 @@ class Bandit(EarlyTerminationPolicy):
     def __init__(
         self,
         resource_attr: str = "epoch",
+        *,
         slack_factor: float | None = None,
         slack_amount: float | None = None,
         evaluation_interval: float = 1,
@@ -43,22 +44,25 @@ class Bandit(EarlyTerminationPolicy):
             slack_amount = check_number("slack_amount", slack_amount, strict=False)
         self.slack_factor = slack_factor
         self.slack_amount = slack_amount
-        super().__init__(resource_attr, evaluation_interval, delay_evaluation, min_others)
+        super().__init__(
+            resource_attr, evaluation_interval=evaluation_interval, delay_evaluation=delay_evaluation,
+            min_others=min_others,
+        )
 
     def cutoff(self, best: float) -> float:
         """The worst value that still continues when the best value at the point is ``best``."""
         if self.slack_amount is not None:
             slack = self.slack_amount
-        elif self.mode == "min":
+        elif self.objective.mode == "min":
             slack = abs(best) * self.slack_factor
         else:
             slack = abs(best) * self.slack_factor / (1 + self.slack_factor)
-        return best + slack if self.mode == "min" else best - slack
+        return best + slack if self.objective.mode == "min" else best - slack
 
     def _judge(self, point: float, record: PointRecord, others: list[PointRecord]) -> Decision | None:
-        best = min([record.value] + [other.value for other in others], key=self._signed)
+        best = min([record.value] + [other.value for other in others], key=self.objective.sort_key)
         cutoff = self.cutoff(best)
-        if self._signed(record.value) <= self._signed(cutoff):
+        if self.objective.at_least_as_good(record.value, cutoff):
             return None
         slack = f"slack_amount={self.slack_amount:g}" if self.slack_amount is not None else f"slack_factor={self.slack_factor:g}"
         return Decision.stop(

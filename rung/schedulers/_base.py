@@ -24,6 +24,8 @@ from abc import ABC
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .._objective import Objective
+
 if TYPE_CHECKING:
     from ..trial._record import Trial
     from ..searchers import Searcher
@@ -88,10 +90,13 @@ class Scheduler(ABC):
     searcher: "Searcher"
     metric: str
     mode: str
+    #: What is optimized and which of two values is better; set by :meth:`setup`.
+    objective: Objective
 
     def setup(self, searcher: "Searcher", metric: str, mode: str) -> None:
         """Bind the scheduler to the tuner's searcher and objective; called once by the tuner."""
         self.searcher = searcher
+        self.objective = Objective(metric, mode)  # type: ignore[arg-type]  # validated by Objective
         self.metric = metric
         self.mode = mode
         resource_attr = getattr(self, "resource_attr", None)
@@ -146,7 +151,3 @@ class Scheduler(ABC):
     def take_abandoned(self) -> list[tuple[int, str]]:
         """Abandoned trials declared since the last call (the tuner drains this)."""
         return self.__dict__.pop("_abandoned", [])
-
-    def _signed(self, value: float) -> float:
-        """``value`` oriented so that smaller is better, whatever the mode."""
-        return value if self.mode == "min" else -value

@@ -48,6 +48,7 @@ class Hyperband(Scheduler):
     def __init__(
         self,
         resource_attr: str = "epoch",
+        *,
         min_resource: float = 1,
         max_resource: float | None = None,
         reduction_factor: float = 3,

@@ -32,7 +32,7 @@ class MedianStopping(EarlyTerminationPolicy):
 
     def _judge(self, point: float, record: PointRecord, others: list[PointRecord]) -> Decision | None:
         median = float(np.median([other.average for other in others]))
-        if self._signed(record.best) <= self._signed(median):
+        if self.objective.at_least_as_good(record.best, median):
             return None
         return Decision.stop(
             f"best {self.metric}={record.best:g} by {self._where(point)} is worse than the median "

@@ -58,6 +58,7 @@ class EarlyTerminationPolicy(Scheduler):
     def __init__(
         self,
         resource_attr: str = "epoch",
+        *,
         evaluation_interval: float = 1,
         delay_evaluation: float = 0,
         min_others: int = 1,
@@ -93,7 +94,7 @@ class EarlyTerminationPolicy(Scheduler):
         running = self._running.setdefault(trial.trial_id, _Running())
         running.count += 1
         running.total += value
-        if running.best is None or self._signed(value) < self._signed(running.best):
+        if self.objective.better(value, running.best):
             running.best = value
         point = self._point_index(resource)
         if point is None or point <= running.last_point:
@@ -111,9 +112,6 @@ class EarlyTerminationPolicy(Scheduler):
     @abstractmethod
     def _judge(self, point: float, record: PointRecord, others: list[PointRecord]) -> Decision | None:
         """STOP decision for ``record`` at ``point`` given the other trials' records, or None."""
-
-    def _unsigned(self, signed: float) -> float:
-        return float(signed) if self.mode == "min" else -float(signed)
 
     def _where(self, point: float) -> str:
         return f"{self.resource_attr}={point:g}"

@@ -69,6 +69,7 @@ class SuccessiveHalving(Scheduler):
     def __init__(
         self,
         resource_attr: str = "epoch",
+        *,
         min_resource: float = 1,
         max_resource: float | None = None,
         reduction_factor: float = 3,
@@ -226,7 +227,7 @@ class SuccessiveHalving(Scheduler):
                 bracket.done = True
                 return
             level = self.levels[bracket.rung]
-            ranked = sorted(bracket.values, key=lambda t: self._signed(bracket.values[t]))
+            ranked = self.objective.ranked(bracket.values, bracket.values.__getitem__)
             n = len(ranked)
             top = max(1, _rungs.n_promoted(n, self.reduction_factor))
             cutoff = bracket.values[ranked[top - 1]]

@@ -24,6 +24,7 @@ class Truncation(EarlyTerminationPolicy):
     def __init__(
         self,
         resource_attr: str = "epoch",
+        *,
         truncation_percentage: int | None = None,
         evaluation_interval: float = 1,
         delay_evaluation: float = 0,
@@ -41,10 +42,14 @@ class Truncation(EarlyTerminationPolicy):
                 f"trials stopped at each evaluation), got truncation_percentage={truncation_percentage!r}"
             )
         self.truncation_percentage = int(truncation_percentage)
-        super().__init__(resource_attr, evaluation_interval, delay_evaluation, min_others)
+        super().__init__(
+            resource_attr, evaluation_interval=evaluation_interval, delay_evaluation=delay_evaluation,
+            min_others=min_others,
+        )
 
     def _judge(self, point: float, record: PointRecord, others: list[PointRecord]) -> Decision | None:
-        signed = np.array([self._signed(record.value)] + [self._signed(other.value) for other in others])
+        oriented = self.objective.oriented
+        signed = np.array([oriented(record.value)] + [oriented(other.value) for other in others])
         n = len(signed)
         m = n * self.truncation_percentage // 100
         if m == 0:
@@ -52,7 +57,7 @@ class Truncation(EarlyTerminationPolicy):
         better = int(np.count_nonzero(signed < signed[0]))
         if better < n - m:
             return None
-        threshold = self._unsigned(np.sort(signed)[n - m - 1])
+        threshold = oriented(np.sort(signed)[n - m - 1])  # oriented twice: the value again
         return Decision.stop(
             f"{self.metric}={record.value:g} at {self._where(point)} is in the lowest "
             f"{self.truncation_percentage}% ({m} of {n} trials; cutoff {threshold:g})",
