@@ -1,33 +1,53 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   tunes a real model (scikit-learn data, 2 workers, live progress)
-#   make test   runs the test suite
+#   make test   runs the product's test suite (tests/)
+# Others: make bench-test (the benchmark harness's tests), make typecheck (mypy on the
+# package), make bench-smoke (a small benchmark comparison), make bench-overhead.
+#
+# Each target installs only the extra it needs (see pyproject.toml), into one venv, with a
+# stamp file per extra: `make demo` on a fresh clone does not install the test stack and
+# `make test` does not install the benchmark stack. A stamp is redone when pyproject.toml
+# changes.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench-overhead bench-smoke clean
+WHAT_demo := scikit-learn and matplotlib for the demo
+WHAT_test := pytest, hypothesis, matplotlib, psycopg and CPU-only torch for the product tests
+WHAT_bench := Optuna, Syne Tune, BoTorch, cmaes, mnist1d and scikit-learn for the benchmark harness
+WHAT_typecheck := mypy, pandas and PyYAML stubs, matplotlib and CPU-only torch for type checking
 
-$(STAMP): pyproject.toml
+.PHONY: demo test bench-test typecheck bench-overhead bench-smoke clean
+
+$(BIN)/python:
+	@echo "Creating the virtual environment $(VENV) and upgrading pip"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --upgrade pip
 
-demo: $(STAMP)
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	@echo "Installing rung (editable) with its core dependencies, plus $(WHAT_$*) ('.[$*]')"
+	$(BIN)/python -m pip install -e '.[$*]'
+	touch $@
+
+demo: $(VENV)/.installed-demo
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
-bench-overhead: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[bench]'
+# The benchmark harness's own tests: not part of `make test`, since they need the peers.
+bench-test: $(VENV)/.installed-test $(VENV)/.installed-bench
+	$(BIN)/python -m pytest -q benchmarks/tests
+
+typecheck: $(VENV)/.installed-typecheck
+	$(BIN)/python -m mypy
+
+bench-overhead: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/overhead.py
 
 # Benchmark harness smoke check (issue 5): tiny budgets, a few problems and methods, 2 seeds,
 # the peers (Optuna, Syne Tune, scikit-learn) side by side; prints the comparison table.
-bench-smoke: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+bench-smoke: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks smoke
 
 clean:
