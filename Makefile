@@ -51,4 +51,4 @@ bench-smoke: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks smoke
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache
