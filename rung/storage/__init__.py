@@ -1,25 +1,52 @@
-"""Durable experiment records through SQLAlchemy: SQLite by default, PostgreSQL by URL."""
+"""Durable experiment records behind one interface (:class:`Storage`, :class:`Recorder`).
 
-from ._recorder import Recorder
-from ._schema import SCHEMA_VERSION
-from ._storage import (
-    ExperimentExists,
-    ExperimentNotFound,
-    SchemaVersionError,
-    Storage,
-    StorageError,
+``SQLStorage`` (SQLite by default, PostgreSQL by URL) and ``MemoryStorage`` implement it;
+:func:`open_storage` picks one from what a user passes as ``storage=``. Reads return typed
+records (``_records.py``); ``read_log(experiment_id, after_seq)`` reads a log incrementally.
+``rung.testing.storages`` checks any implementation against the contract.
+"""
+
+from ._base import Recorder, Storage
+from ._errors import ExperimentExists, ExperimentNotFound, SchemaVersionError, StorageError
+from ._memory import MemoryRecorder, MemoryStorage
+from ._migrations import MIGRATIONS
+from ._open import open_storage
+from ._records import (
+    EventRecord,
+    ExperimentRecord,
+    ExperimentSummary,
+    LogEntry,
+    LogSlice,
+    ReportRecord,
+    TrialRecord,
 )
+from ._recorder import SQLRecorder
+from ._schema import SCHEMA_VERSION
+from ._sql import SQLStorage
 from ._urls import default_storage_url, normalize_url, rung_home
 
 __all__ = [
+    "EventRecord",
     "ExperimentExists",
     "ExperimentNotFound",
+    "ExperimentRecord",
+    "ExperimentSummary",
+    "LogEntry",
+    "LogSlice",
+    "MIGRATIONS",
+    "MemoryRecorder",
+    "MemoryStorage",
     "Recorder",
+    "ReportRecord",
     "SCHEMA_VERSION",
+    "SQLRecorder",
+    "SQLStorage",
     "SchemaVersionError",
     "Storage",
     "StorageError",
+    "TrialRecord",
     "default_storage_url",
     "normalize_url",
+    "open_storage",
     "rung_home",
 ]

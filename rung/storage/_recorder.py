@@ -1,55 +1,33 @@
-"""Buffered, crash-safe writes of one running experiment.
+"""Buffered, crash-safe writes of one running experiment to a SQL store.
 
-The tuner calls the ``record_*`` methods as things happen and :meth:`Recorder.flush` before
-it carries out any decision that depends on them (answering a report, launching a trial):
-everything buffered goes to the database in one transaction. So a report the tuner
-accepted is committed before the trial hears "continue", and writes that arrive together
-(several workers' reports in one wake-up) share a single commit.
+The tuner appends log entries and saves trial rows as things happen, and calls
+:meth:`SQLRecorder.flush` before it carries out any decision that depends on them
+(answering a report, launching a trial): everything buffered goes to the database in one
+transaction. So a report the tuner accepted is committed before the trial hears
+"continue", and writes that arrive together (several workers' reports in one wake-up) share
+a single commit.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Any
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 
 from ..trial._record import Trial
+from . import _codec as codec
 from . import _schema as schema
-from ._storage import Storage
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_jsonable, allow_nan=True)
-
-
-def _jsonable(value: Any) -> Any:
-    # numpy scalars and other number-likes reported by trial code
-    for cast in (int, float):
-        try:
-            result = cast(value)
-        except (TypeError, ValueError):
-            continue
-        if cast is int and result != value:
-            continue
-        return result
-    return repr(value)
-
-
-_TRIAL_FIELDS = (
-    "config", "status", "created_at", "started_at", "ended_at", "run_time", "n_reports", "n_starts",
-    "metric_value", "last_metrics", "resource", "end_reason", "error", "traceback",
-)
+from ._base import Recorder
+from ._records import LogEntry, ReportRecord
 
 
 class _DriverStatement:
     """A SQLAlchemy statement compiled once for the engine's driver and run on its cursor."""
 
-    def __init__(self, statement: sa.Executable, dialect: sa.Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: sa.ClauseElement, dialect: sa.Dialect) -> None:
+        compiled: Any = statement.compile(dialect=dialect)  # SQLCompiler: positional, positiontup
         self.sql = compiled.string
-        self._order = list(compiled.positiontup) if compiled.positional else None
+        self._order = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
 
     def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
         if self._order is None:
@@ -57,17 +35,11 @@ class _DriverStatement:
         return [tuple(row[name] for name in self._order) for row in rows]
 
 
-def _finite_or_none(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-class Recorder:
+class SQLRecorder(Recorder):
     """Writes one experiment's log; owned by a single tuner."""
 
-    def __init__(self, storage: Storage, experiment_id: int, next_seq: int = 0) -> None:
-        self.storage = storage
+    def __init__(self, engine: sa.Engine, experiment_id: int) -> None:
         self.experiment_id = experiment_id
-        self.next_seq = next_seq
         self._new_trials: dict[int, dict[str, Any]] = {}
         self._trial_updates: dict[int, dict[str, Any]] = {}
         self._reports: list[dict[str, Any]] = []
@@ -77,10 +49,10 @@ class Recorder:
         # One connection for the experiment's life, and statements compiled once for its
         # driver: per report, SQLAlchemy's execution machinery would cost more than SQLite's
         # commit itself.
-        self._conn = storage.engine.connect()
-        self._dbapi = self._conn.connection.dbapi_connection
-        self._is_sqlite = storage.engine.dialect.name == "sqlite"
-        dialect = storage.engine.dialect
+        self._conn = engine.connect()
+        self._dbapi: Any = self._conn.connection.dbapi_connection
+        dialect = engine.dialect
+        self._is_sqlite = dialect.name == "sqlite"
         t = schema.trials
         self._insert_trials = _DriverStatement(sa.insert(t), dialect)
         self._insert_reports = _DriverStatement(sa.insert(schema.reports), dialect)
@@ -88,64 +60,21 @@ class Recorder:
         self._update_trial = _DriverStatement(
             sa.update(t)
             .where(t.c.experiment_id == sa.bindparam("b_experiment_id"), t.c.trial_id == sa.bindparam("b_trial_id"))
-            .values({name: sa.bindparam(f"b_{name}") for name in _TRIAL_FIELDS}),
+            .values({name: sa.bindparam(f"b_{name}") for name in codec.TRIAL_FIELDS}),
             dialect,
         )
 
-    def mark_known(self, trial_ids: set[int]) -> None:
-        """Trials already in the store (resume): later writes update them."""
-        self._known_trials |= trial_ids
+    def mark_known(self, trial_ids: Iterable[int]) -> None:
+        self._known_trials.update(trial_ids)
 
-    def _seq(self) -> int:
-        seq = self.next_seq
-        self.next_seq += 1
-        return seq
+    def append(self, entry: LogEntry) -> None:
+        if isinstance(entry, ReportRecord):
+            self._reports.append(codec.report_row(self.experiment_id, entry))
+        else:
+            self._events.append(codec.event_row(self.experiment_id, entry))
 
-    # -- what the tuner records --------------------------------------------------------------
-    def record_start(self, trial: Trial, kind: str, now: float, payload: dict[str, Any]) -> None:
-        """A trial was started (kind "start") or resumed ("resume")."""
-        self._events.append(
-            {"experiment_id": self.experiment_id, "seq": self._seq(), "kind": kind, "trial_id": trial.trial_id,
-             "time": now, "payload": _dumps(payload)}
-        )
-        self._stage_trial(trial)
-
-    def record_report(self, trial_id: int, step: int, now: float, metrics: dict[str, Any],
-                      action: str | None, reason: str | None, details: dict[str, Any] | None) -> None:
-        self._reports.append(
-            {"experiment_id": self.experiment_id, "seq": self._seq(), "trial_id": trial_id, "step": step,
-             "time": now, "metrics": _dumps(metrics), "action": action, "reason": reason or None,
-             "details": _dumps(details) if details else None}
-        )
-
-    def record_end(self, trial: Trial, now: float, abandoned: bool = False) -> None:
-        """A trial left its worker (or, ``abandoned``, a paused trial was given up on)."""
-        payload: dict[str, Any] = {"status": trial.status.value}
-        if abandoned:
-            payload["abandoned"] = True
-        self._events.append(
-            {"experiment_id": self.experiment_id, "seq": self._seq(), "kind": "end", "trial_id": trial.trial_id,
-             "time": now, "payload": _dumps(payload)}
-        )
-        self._stage_trial(trial)
-
-    def _stage_trial(self, trial: Trial) -> None:
-        row = {
-            "config": _dumps(trial.config),
-            "status": trial.status.value,
-            "created_at": trial.created_at,
-            "started_at": trial.started_at,
-            "ended_at": trial.ended_at,
-            "run_time": trial.run_time,
-            "n_reports": trial.n_reports,
-            "n_starts": trial.n_starts,
-            "metric_value": _finite_or_none(trial.metric_value),
-            "last_metrics": _dumps(trial.last_metrics) if trial.last_metrics else None,
-            "resource": trial.resource,
-            "end_reason": trial.end_reason,
-            "error": trial.error,
-            "traceback": trial.traceback,
-        }
+    def save_trial(self, trial: Trial) -> None:
+        row = codec.trial_row(trial)
         if trial.trial_id in self._known_trials:
             self._trial_updates[trial.trial_id] = row
         else:
@@ -156,7 +85,6 @@ class Recorder:
         return bool(self._new_trials or self._trial_updates or self._reports or self._events)
 
     def flush(self) -> None:
-        """Commit everything recorded so far in one transaction."""
         if not self.dirty:
             return
         batches = [
@@ -197,5 +125,7 @@ class Recorder:
         self.n_commits += 1
 
     def close(self) -> None:
-        self.flush()
-        self._conn.close()
+        try:
+            self.flush()
+        finally:
+            self._conn.close()

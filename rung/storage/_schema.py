@@ -3,13 +3,17 @@
 JSON payloads are kept as text so both databases store them the same way. ``reports`` and
 ``events`` share one sequence number per experiment: together they are the ordered log from
 which a resumed tuner replays its searcher and scheduler.
+
+These tables are the *current* schema, created as is in a new store; a store written at an
+older ``SCHEMA_VERSION`` is brought here by ``_migrations.py`` (bump the version and add a
+migration with every change).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -89,3 +93,6 @@ events = sa.Table(
 )
 
 sa.Index("ix_rung_reports_trial", reports.c.experiment_id, reports.c.trial_id)
+# Version 2: trial counts and best values per experiment (list_experiments) are read from
+# this index alone, without visiting the trial rows.
+trials_summary_index = sa.Index("ix_rung_trials_summary", trials.c.experiment_id, trials.c.status, trials.c.metric_value)

@@ -1,0 +1,133 @@
+"""The storage contract: what the tuner, ``rung.load``, the CLI and a dashboard may ask of a
+store, whatever holds the data (SQL database, memory, something third-party).
+
+A store keeps experiments and, per experiment, trial rows and one ordered log of reports
+and events sharing a sequence number. Only one process writes an experiment's log at a
+time (it :meth:`Storage.claim`\\ s it), through a :class:`Recorder` that buffers writes and
+commits them together, so that readers see all of a flush or none of it. Readers follow a
+running experiment with :meth:`Storage.read_log` and ``after_seq``.
+
+``rung.testing.storages.check_storage`` checks an implementation against this contract.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Iterable
+
+from ..trial._record import Trial
+from . import _compat
+from ._errors import ExperimentNotFound
+from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
+
+
+class Storage(_compat.StorageShims, ABC, metaclass=_compat.StorageMeta):
+    """Experiments and their logs. Construct an implementation (``SQLStorage(url)``,
+    ``MemoryStorage()``) or let :func:`rung.storage.open_storage` pick one."""
+
+    url: str  #: where the store is, for messages (passwords hidden)
+
+    # -- experiments -------------------------------------------------------------------------
+    @abstractmethod
+    def create_experiment(
+        self, name: str, *, metric: str, mode: str, seed: int | None, space: dict[str, Any],
+        settings: dict[str, Any], spec: dict[str, Any] | None = None, workdir: str | None = None,
+    ) -> int:
+        """Add an experiment (status ``"created"``) and return its id; ExperimentExists if
+        ``name`` is taken."""
+
+    @abstractmethod
+    def get_experiment(self, name: str) -> ExperimentRecord | None:
+        """The experiment called ``name``, or None."""
+
+    def require_experiment(self, name: str) -> ExperimentRecord:
+        """The experiment called ``name``; ExperimentNotFound (naming the store) if none."""
+        record = self.get_experiment(name)
+        if record is None:
+            raise ExperimentNotFound(f"no experiment named {name!r} in {self.url}")
+        return record
+
+    @abstractmethod
+    def list_experiments(self) -> list[ExperimentSummary]:
+        """Every experiment, in id order, with trial counts by status and the best value.
+
+        Computed without loading trials or reports (aggregates), so listing a store of
+        large experiments stays cheap. The best value is the best ``metric_value`` of the
+        trial rows that did not fail.
+        """
+
+    @abstractmethod
+    def delete_experiment(self, name: str) -> None:
+        """Remove the experiment, its trials and its log; ExperimentNotFound if none."""
+
+    # -- running -----------------------------------------------------------------------------
+    @abstractmethod
+    def request_stop(self, name: str) -> None:
+        """Set the experiment's stop flag, which the process running it polls."""
+
+    @abstractmethod
+    def stop_requested(self, experiment_id: int) -> bool:
+        """Whether a stop was requested since the experiment was last claimed."""
+
+    @abstractmethod
+    def claim(self, experiment_id: int) -> None:
+        """Mark the experiment as running and owned by this process (``host:pid``), clearing
+        its stop flag; StorageError if a live process owns it already."""
+
+    @abstractmethod
+    def finish(self, experiment_id: int, *, status: str, stop_reason: str, elapsed: float,
+               decision_time: float) -> None:
+        """Record how the run ended and release ownership."""
+
+    # -- the log -----------------------------------------------------------------------------
+    @abstractmethod
+    def read_log(self, experiment_id: int, after_seq: int = -1) -> LogSlice:
+        """The log entries with ``seq > after_seq`` in seq order, with trial rows: every row
+        when ``after_seq < 0``, else the current rows of the trials those entries name (in
+        trial id order). ``last_seq`` is the highest seq stored (``after_seq`` if nothing is
+        newer). The slice is one consistent snapshot: every entry's trial is in it."""
+
+    @abstractmethod
+    def recorder(self, experiment_id: int) -> Recorder:
+        """A buffered writer of the experiment's log, for the one process that claimed it."""
+
+    def dispose(self) -> None:
+        """Release connections (the store stays usable; it reconnects when asked)."""
+
+
+class Recorder(_compat.RecorderShims, ABC, metaclass=_compat.RecorderMeta):
+    """Buffers one experiment's writes and commits them together.
+
+    The caller allocates sequence numbers (it knows the log's order); the recorder only
+    buffers and commits. Nothing buffered is visible to readers before :meth:`flush`, and
+    everything of a flush becomes visible at once.
+    """
+
+    n_commits: int  #: flushes that wrote something
+
+    @abstractmethod
+    def append(self, entry: LogEntry) -> None:
+        """Buffer one report or event."""
+
+    @abstractmethod
+    def save_trial(self, trial: Trial) -> None:
+        """Buffer the trial's current row: inserted the first time, updated after (the last
+        state saved before a flush wins)."""
+
+    @abstractmethod
+    def mark_known(self, trial_ids: Iterable[int]) -> None:
+        """Trials whose rows are already stored (on resume): later saves update them."""
+
+    @property
+    @abstractmethod
+    def dirty(self) -> bool:
+        """Whether anything is buffered."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Commit everything buffered in one transaction (nothing if nothing is buffered).
+        If it raises, nothing of it was stored."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Flush, then release what the recorder holds."""

@@ -1,0 +1,124 @@
+"""Records to rows and back: the one place that knows how values are written.
+
+JSON-valued fields are stored as text (the same in SQLite, PostgreSQL and memory), with
+NaN and infinities kept (``allow_nan``) and numpy scalars turned into plain numbers. Empty
+``last_metrics`` and ``details`` are stored as NULL and read back as ``{}``; an empty
+``reason`` as NULL; a non-finite ``metric_value`` of a trial row as NULL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping
+
+from ..trial._record import Trial
+from ._records import EventRecord, ExperimentRecord, ExperimentSummary, ReportRecord, TrialRecord
+
+TRIAL_FIELDS = (
+    "config", "status", "created_at", "started_at", "ended_at", "run_time", "n_reports", "n_starts",
+    "metric_value", "last_metrics", "resource", "end_reason", "error", "traceback",
+)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_jsonable, allow_nan=True)
+
+
+def _jsonable(value: Any) -> Any:
+    # numpy scalars and other number-likes reported by trial code
+    for cast in (int, float):
+        try:
+            result = cast(value)
+        except (TypeError, ValueError):
+            continue
+        if cast is int and result != value:
+            continue
+        return result
+    return repr(value)
+
+
+def _loads_or(text: str | None, default: Any) -> Any:
+    return json.loads(text) if text else default
+
+
+def finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+# -- writing ---------------------------------------------------------------------------------
+def trial_row(trial: Trial) -> dict[str, Any]:
+    """The stored columns (TRIAL_FIELDS) of a trial's current state."""
+    return {
+        "config": dumps(trial.config),
+        "status": trial.status.value,
+        "created_at": trial.created_at,
+        "started_at": trial.started_at,
+        "ended_at": trial.ended_at,
+        "run_time": trial.run_time,
+        "n_reports": trial.n_reports,
+        "n_starts": trial.n_starts,
+        "metric_value": finite_or_none(trial.metric_value),
+        "last_metrics": dumps(trial.last_metrics) if trial.last_metrics else None,
+        "resource": trial.resource,
+        "end_reason": trial.end_reason,
+        "error": trial.error,
+        "traceback": trial.traceback,
+    }
+
+
+def report_row(experiment_id: int, report: ReportRecord) -> dict[str, Any]:
+    return {
+        "experiment_id": experiment_id, "seq": report.seq, "trial_id": report.trial_id, "step": report.step,
+        "time": report.time, "metrics": dumps(report.metrics), "action": report.action,
+        "reason": report.reason or None, "details": dumps(report.details) if report.details else None,
+    }
+
+
+def event_row(experiment_id: int, event: EventRecord) -> dict[str, Any]:
+    return {
+        "experiment_id": experiment_id, "seq": event.seq, "kind": event.kind, "trial_id": event.trial_id,
+        "time": event.time, "payload": dumps(event.payload),
+    }
+
+
+# -- reading ---------------------------------------------------------------------------------
+def experiment_record(row: Mapping[Any, Any]) -> ExperimentRecord:
+    return ExperimentRecord(
+        id=int(row["id"]), name=row["name"], status=row["status"], metric=row["metric"], mode=row["mode"],
+        seed=row["seed"], space=json.loads(row["space"]), spec=_loads_or(row["spec"], None),
+        settings=json.loads(row["settings"]), workdir=row["workdir"], created_at=row["created_at"],
+        updated_at=row["updated_at"], elapsed=row["elapsed"] or 0.0, decision_time=row["decision_time"] or 0.0,
+        stop_reason=row["stop_reason"], stop_requested=bool(row["stop_requested"]), owner=row["owner"],
+    )
+
+
+def experiment_summary(row: Mapping[Any, Any], trial_counts: dict[str, int], best_value: float | None) -> ExperimentSummary:
+    return ExperimentSummary(
+        id=int(row["id"]), name=row["name"], status=row["status"], metric=row["metric"], mode=row["mode"],
+        created_at=row["created_at"], updated_at=row["updated_at"], elapsed=row["elapsed"] or 0.0,
+        stop_reason=row["stop_reason"], owner=row["owner"], trial_counts=trial_counts, best_value=best_value,
+    )
+
+
+def trial_record(row: Mapping[Any, Any]) -> TrialRecord:
+    return TrialRecord(
+        trial_id=row["trial_id"], config=json.loads(row["config"]), status=row["status"],
+        created_at=row["created_at"], started_at=row["started_at"], ended_at=row["ended_at"],
+        run_time=row["run_time"] or 0.0, n_reports=row["n_reports"] or 0, n_starts=row["n_starts"] or 0,
+        metric_value=row["metric_value"], last_metrics=_loads_or(row["last_metrics"], {}),
+        resource=row["resource"], end_reason=row["end_reason"], error=row["error"], traceback=row["traceback"],
+    )
+
+
+def report_record(row: Mapping[Any, Any]) -> ReportRecord:
+    return ReportRecord(
+        seq=row["seq"], trial_id=row["trial_id"], step=row["step"], time=row["time"],
+        metrics=json.loads(row["metrics"]), action=row["action"], reason=row["reason"],
+        details=_loads_or(row["details"], {}),
+    )
+
+
+def event_record(row: Mapping[Any, Any]) -> EventRecord:
+    return EventRecord(seq=row["seq"], kind=row["kind"], trial_id=row["trial_id"], time=row["time"],
+                       payload=json.loads(row["payload"]))

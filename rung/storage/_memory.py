@@ -1,0 +1,218 @@
+"""A store in this process's memory: same contract and values as the SQL store, no files.
+
+For tests, benchmarks and throwaway runs (``storage=":memory:"``). Rows are kept exactly as
+the SQL store keeps them (JSON as text, through ``_codec.py``), so what reads back is the
+same value for value, and no caller can change stored data through a returned record.
+Everything is lost when the process ends; it is not shared between processes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+import time
+from collections import Counter
+from typing import Any, Iterable
+
+from .._objective import Objective
+from ..trial._record import Trial
+from . import _codec as codec
+from ._base import Recorder, Storage
+from ._errors import ExperimentExists, StorageError
+from ._owner import owner_alive, this_process
+from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, ReportRecord
+
+_REPORT, _EVENT = "report", "event"
+
+
+class _Experiment:
+    """One experiment's rows: its own row, trial rows by id, log rows sorted by seq."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self.trials: dict[int, dict[str, Any]] = {}
+        self.seqs: list[int] = []
+        self.log: list[tuple[str, dict[str, Any]]] = []  # parallel to seqs
+
+
+class MemoryStorage(Storage):
+    """Experiments held in a Python object; thread-safe, one process only."""
+
+    def __init__(self) -> None:
+        self.url = ":memory:"
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._experiments: dict[int, _Experiment] = {}
+        self._by_name: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"MemoryStorage({len(self._experiments)} experiments)"
+
+    def _get(self, experiment_id: int) -> _Experiment:
+        experiment = self._experiments.get(experiment_id)
+        if experiment is None:
+            raise StorageError(f"no experiment with id {experiment_id} in {self.url}")
+        return experiment
+
+    # -- experiments -------------------------------------------------------------------------
+    def create_experiment(
+        self, name: str, *, metric: str, mode: str, seed: int | None, space: dict[str, Any],
+        settings: dict[str, Any], spec: dict[str, Any] | None = None, workdir: str | None = None,
+    ) -> int:
+        now = time.time()
+        with self._lock:
+            if name in self._by_name:
+                raise ExperimentExists(f"experiment {name!r} already exists in {self.url}")
+            experiment_id = next(self._ids)
+            self._experiments[experiment_id] = _Experiment({
+                "id": experiment_id, "name": name, "status": "created", "metric": metric, "mode": mode,
+                "seed": seed, "space": codec.dumps(space), "spec": None if spec is None else codec.dumps(spec),
+                "settings": codec.dumps(settings), "workdir": workdir, "created_at": now, "updated_at": now,
+                "elapsed": 0.0, "decision_time": 0.0, "stop_reason": None, "stop_requested": False, "owner": None,
+            })
+            self._by_name[name] = experiment_id
+            return experiment_id
+
+    def get_experiment(self, name: str) -> ExperimentRecord | None:
+        with self._lock:
+            experiment_id = self._by_name.get(name)
+            if experiment_id is None:
+                return None
+            return codec.experiment_record(self._experiments[experiment_id].row)
+
+    def list_experiments(self) -> list[ExperimentSummary]:
+        with self._lock:
+            summaries = []
+            for experiment_id in sorted(self._experiments):
+                experiment = self._experiments[experiment_id]
+                counts: dict[str, int] = {}
+                values = []
+                for trial in experiment.trials.values():
+                    counts[trial["status"]] = counts.get(trial["status"], 0) + 1
+                    if trial["status"] != "failed" and trial["metric_value"] is not None:
+                        values.append(trial["metric_value"])
+                row = experiment.row
+                best = Objective(row["metric"], row["mode"]).best(values)
+                summaries.append(codec.experiment_summary(row, counts, best))
+            return summaries
+
+    def delete_experiment(self, name: str) -> None:
+        with self._lock:
+            experiment = self.require_experiment(name)
+            del self._experiments[experiment.id]
+            del self._by_name[name]
+
+    # -- running -----------------------------------------------------------------------------
+    def request_stop(self, name: str) -> None:
+        with self._lock:
+            experiment = self.require_experiment(name)
+            self._experiments[experiment.id].row.update(stop_requested=True, updated_at=time.time())
+
+    def stop_requested(self, experiment_id: int) -> bool:
+        with self._lock:
+            experiment = self._experiments.get(experiment_id)
+            return bool(experiment is not None and experiment.row["stop_requested"])
+
+    def claim(self, experiment_id: int) -> None:
+        with self._lock:
+            row = self._get(experiment_id).row
+            if row["status"] == "running" and row["owner"] and owner_alive(row["owner"]):
+                raise StorageError(f"experiment {row['name']!r} is being run by process {row['owner']}")
+            row.update(status="running", owner=this_process(), stop_requested=False, updated_at=time.time())
+
+    def finish(self, experiment_id: int, *, status: str, stop_reason: str, elapsed: float, decision_time: float) -> None:
+        with self._lock:
+            experiment = self._experiments.get(experiment_id)
+            if experiment is not None:
+                experiment.row.update(status=status, stop_reason=stop_reason, elapsed=elapsed,
+                                      decision_time=decision_time, owner=None, updated_at=time.time())
+
+    # -- the log -----------------------------------------------------------------------------
+    def read_log(self, experiment_id: int, after_seq: int = -1) -> LogSlice:
+        with self._lock:
+            experiment = self._experiments.get(experiment_id)
+            if experiment is None:
+                return LogSlice(trials=[], entries=[], last_seq=after_seq)
+            start = bisect.bisect_right(experiment.seqs, after_seq)
+            entries: list[LogEntry] = [
+                codec.report_record(row) if kind == _REPORT else codec.event_record(row)
+                for kind, row in experiment.log[start:]
+            ]
+            if after_seq < 0:
+                ids = sorted(experiment.trials)
+            else:
+                ids = sorted({entry.trial_id for entry in entries} & experiment.trials.keys())
+            trials = [codec.trial_record(experiment.trials[trial_id]) for trial_id in ids]
+        return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
+
+    def recorder(self, experiment_id: int) -> MemoryRecorder:
+        return MemoryRecorder(self, experiment_id)
+
+    def _commit(self, experiment_id: int, new_trials: dict[int, dict[str, Any]],
+                trial_updates: dict[int, dict[str, Any]], log: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Apply one recorder flush, all or nothing (checked first, as a database would)."""
+        with self._lock:
+            experiment = self._get(experiment_id)
+            taken = [trial_id for trial_id in new_trials if trial_id in experiment.trials]
+            if taken:
+                raise StorageError(f"trial rows {taken} of experiment {experiment_id} already exist")
+            counts = Counter(seq for seq, _, _ in log)
+            present = set(experiment.seqs)
+            duplicated = sorted(seq for seq, n in counts.items() if n > 1 or seq in present)
+            if duplicated:
+                raise StorageError(f"log entries {duplicated} of experiment {experiment_id} already exist")
+            experiment.trials.update(new_trials)
+            for trial_id, row in trial_updates.items():
+                if trial_id in experiment.trials:  # like an SQL UPDATE of a missing row: nothing
+                    experiment.trials[trial_id] = row
+            for seq, kind, row in sorted(log, key=lambda item: item[0]):
+                index = bisect.bisect_right(experiment.seqs, seq)
+                experiment.seqs.insert(index, seq)
+                experiment.log.insert(index, (kind, row))
+
+
+class MemoryRecorder(Recorder):
+    """Buffers one experiment's writes for a :class:`MemoryStorage`."""
+
+    def __init__(self, storage: MemoryStorage, experiment_id: int) -> None:
+        self._storage = storage
+        self.experiment_id = experiment_id
+        self._new_trials: dict[int, dict[str, Any]] = {}
+        self._trial_updates: dict[int, dict[str, Any]] = {}
+        self._log: list[tuple[int, str, dict[str, Any]]] = []
+        self._known_trials: set[int] = set()
+        self.n_commits = 0
+
+    def append(self, entry: LogEntry) -> None:
+        if isinstance(entry, ReportRecord):
+            self._log.append((entry.seq, _REPORT, codec.report_row(self.experiment_id, entry)))
+        else:
+            self._log.append((entry.seq, _EVENT, codec.event_row(self.experiment_id, entry)))
+
+    def save_trial(self, trial: Trial) -> None:
+        row = {"trial_id": trial.trial_id, **codec.trial_row(trial)}
+        if trial.trial_id in self._known_trials:
+            self._trial_updates[trial.trial_id] = row
+        else:
+            self._new_trials[trial.trial_id] = row
+
+    def mark_known(self, trial_ids: Iterable[int]) -> None:
+        self._known_trials.update(trial_ids)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._new_trials or self._trial_updates or self._log)
+
+    def flush(self) -> None:
+        if not self.dirty:
+            return
+        self._storage._commit(self.experiment_id, self._new_trials, self._trial_updates, self._log)
+        self._known_trials.update(self._new_trials)
+        self._new_trials = {}
+        self._trial_updates = {}
+        self._log = []
+        self.n_commits += 1
+
+    def close(self) -> None:
+        self.flush()

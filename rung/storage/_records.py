@@ -1,0 +1,147 @@
+"""What a store hands back: frozen, typed records instead of database rows.
+
+Every :class:`~rung.storage.Storage` returns these, so readers (the tuner on resume,
+``rung.load``, the CLI, a dashboard) use attributes and never depend on column names.
+JSON-valued fields (``space``, ``config``, ``metrics``...) come back as plain Python data,
+freshly decoded for each read: changing them changes nothing in the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class ExperimentRecord:
+    """One experiment as stored: what it optimizes, how it was set up, where it stands."""
+
+    id: int
+    name: str
+    status: str
+    metric: str
+    mode: str
+    seed: int | None
+    space: dict[str, Any]
+    spec: dict[str, Any] | None
+    settings: dict[str, Any]
+    workdir: str | None
+    created_at: float
+    updated_at: float
+    elapsed: float
+    decision_time: float
+    stop_reason: str | None
+    stop_requested: bool
+    owner: str | None
+
+    # TODO(lead): remove when the tuner, rung/results/_load.py and tests read attributes.
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    # TODO(lead): remove with __getitem__.
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """An experiment for listings: its record's headline fields plus trial counts and the
+    best value, computed by aggregate queries without reading any trial or report."""
+
+    id: int
+    name: str
+    status: str
+    metric: str
+    mode: str
+    created_at: float
+    updated_at: float
+    elapsed: float
+    stop_reason: str | None
+    owner: str | None
+    trial_counts: dict[str, int]
+    best_value: float | None
+
+    @property
+    def n_trials(self) -> int:
+        return sum(self.trial_counts.values())
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A trial's row as last saved (at its start, end and resume).
+
+    ``metric_value`` is None when the value was not finite: the rows hold only finite
+    values, the reports keep what was reported.
+    """
+
+    trial_id: int
+    config: dict[str, Any]
+    status: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    run_time: float
+    n_reports: int
+    n_starts: int
+    metric_value: float | None
+    last_metrics: dict[str, Any]
+    resource: float | None
+    end_reason: str | None
+    error: str | None
+    traceback: str | None
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """One accepted report and the decision it caused (``action`` None: no decision asked)."""
+
+    seq: int
+    trial_id: int
+    step: int
+    time: float
+    metrics: dict[str, Any]
+    action: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.details is None:  # tolerated from callers: "no details"
+            object.__setattr__(self, "details", {})
+
+
+EVENT_KINDS = ("start", "resume", "restart", "end")
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A trial started, resumed, restarted (after a crash) or ended, at log position ``seq``."""
+
+    seq: int
+    kind: str
+    trial_id: int
+    time: float
+    payload: dict[str, Any]
+
+
+LogEntry = Union[ReportRecord, EventRecord]
+
+
+@dataclass(frozen=True)
+class LogSlice:
+    """Part of an experiment's log: the entries after a sequence number, and the trials
+    they touch (every trial when read from the start).
+
+    ``last_seq`` is what to pass as ``after_seq`` next time to get only newer entries.
+    """
+
+    trials: list[TrialRecord]
+    entries: list[LogEntry]
+    last_seq: int
+
+    @property
+    def reports(self) -> list[ReportRecord]:
+        return [entry for entry in self.entries if isinstance(entry, ReportRecord)]
+
+    @property
+    def events(self) -> list[EventRecord]:
+        return [entry for entry in self.entries if isinstance(entry, EventRecord)]

@@ -1,0 +1,172 @@
+"""The SQL store: SQLite (the default, a file under ``$RUNG_HOME``) or PostgreSQL by URL.
+
+One :class:`SQLStorage` per database URL; tables in ``_schema.py``, created or migrated on
+open (``_migrations.py``), engines and SQLite's locking in ``_engine.py``. A tuner writes
+through a :class:`~rung.storage.SQLRecorder`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from .._objective import Objective
+from . import _codec as codec
+from . import _schema as schema
+from ._base import Storage
+from ._engine import create_engine, reading
+from ._errors import ExperimentExists, StorageError
+from ._migrations import ensure_schema
+from ._owner import owner_alive, this_process
+from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
+from ._recorder import SQLRecorder
+from ._urls import normalize_url
+
+
+class SQLStorage(Storage):
+    """A rung store at ``url``: a SQLAlchemy URL, a ``.db`` path, ``":memory:"`` (an
+    in-memory SQLite database) or None (``$RUNG_STORAGE``, else ``$RUNG_HOME/rung.db``)."""
+
+    def __init__(self, url: str | os.PathLike[str] | None = None) -> None:
+        self.url = normalize_url(url)
+        self.engine = create_engine(self.url)
+        ensure_schema(self.engine, self.url)
+
+    def __repr__(self) -> str:
+        return f"SQLStorage({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def _reading(self) -> sa.Connection:
+        return reading(self.engine)
+
+    # -- experiments -------------------------------------------------------------------------
+    def create_experiment(
+        self, name: str, *, metric: str, mode: str, seed: int | None, space: dict[str, Any],
+        settings: dict[str, Any], spec: dict[str, Any] | None = None, workdir: str | None = None,
+    ) -> int:
+        now = time.time()
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    sa.insert(schema.experiments).values(
+                        name=name, status="created", metric=metric, mode=mode, seed=seed,
+                        space=codec.dumps(space), spec=None if spec is None else codec.dumps(spec),
+                        settings=codec.dumps(settings), workdir=workdir, created_at=now, updated_at=now,
+                        elapsed=0.0, decision_time=0.0, stop_requested=False,
+                    )
+                )
+                key = result.inserted_primary_key
+                assert key is not None
+                return int(key[0])
+        except sa.exc.IntegrityError:
+            raise ExperimentExists(f"experiment {name!r} already exists in {self.url}") from None
+
+    def get_experiment(self, name: str) -> ExperimentRecord | None:
+        with self._reading() as conn:
+            row = conn.execute(sa.select(schema.experiments).where(schema.experiments.c.name == name)).mappings().first()
+        return None if row is None else codec.experiment_record(row)
+
+    def list_experiments(self) -> list[ExperimentSummary]:
+        e, t = schema.experiments, schema.trials
+        columns = [e.c.id, e.c.name, e.c.status, e.c.metric, e.c.mode, e.c.created_at, e.c.updated_at,
+                   e.c.elapsed, e.c.stop_reason, e.c.owner]
+        with self._reading() as conn:
+            rows = conn.execute(sa.select(*columns).order_by(e.c.id)).mappings().all()
+            counts = conn.execute(
+                sa.select(t.c.experiment_id, t.c.status, sa.func.count()).group_by(t.c.experiment_id, t.c.status)
+            ).all()
+            extremes = conn.execute(
+                sa.select(t.c.experiment_id, sa.func.min(t.c.metric_value), sa.func.max(t.c.metric_value))
+                .where(t.c.status != "failed", t.c.metric_value.is_not(None))
+                .group_by(t.c.experiment_id)
+            ).all()
+        by_experiment: dict[int, dict[str, int]] = {}
+        for experiment_id, status, count in counts:
+            by_experiment.setdefault(experiment_id, {})[status] = int(count)
+        ranges = {experiment_id: (low, high) for experiment_id, low, high in extremes}
+        return [
+            codec.experiment_summary(row, by_experiment.get(row["id"], {}),
+                                     Objective(row["metric"], row["mode"]).best(ranges.get(row["id"], ())))
+            for row in rows
+        ]
+
+    def delete_experiment(self, name: str) -> None:
+        experiment = self.require_experiment(name)
+        with self.engine.begin() as conn:
+            for table in (schema.reports, schema.events, schema.trials):
+                conn.execute(sa.delete(table).where(table.c.experiment_id == experiment.id))
+            conn.execute(sa.delete(schema.experiments).where(schema.experiments.c.id == experiment.id))
+
+    # -- running -----------------------------------------------------------------------------
+    def request_stop(self, name: str) -> None:
+        experiment = self.require_experiment(name)
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(schema.experiments)
+                .where(schema.experiments.c.id == experiment.id)
+                .values(stop_requested=True, updated_at=time.time())
+            )
+
+    def stop_requested(self, experiment_id: int) -> bool:
+        with self._reading() as conn:
+            return bool(
+                conn.execute(
+                    sa.select(schema.experiments.c.stop_requested).where(schema.experiments.c.id == experiment_id)
+                ).scalar()
+            )
+
+    def claim(self, experiment_id: int) -> None:
+        e = schema.experiments
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(e.c.name, e.c.status, e.c.owner).where(e.c.id == experiment_id)).first()
+            if row is None:
+                raise StorageError(f"no experiment with id {experiment_id} in {self.url}")
+            if row.status == "running" and row.owner and owner_alive(row.owner):
+                raise StorageError(f"experiment {row.name!r} is being run by process {row.owner}")
+            conn.execute(
+                sa.update(e).where(e.c.id == experiment_id)
+                .values(status="running", owner=this_process(), stop_requested=False, updated_at=time.time())
+            )
+
+    def finish(self, experiment_id: int, *, status: str, stop_reason: str, elapsed: float, decision_time: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(schema.experiments)
+                .where(schema.experiments.c.id == experiment_id)
+                .values(status=status, stop_reason=stop_reason, elapsed=elapsed, decision_time=decision_time,
+                        owner=None, updated_at=time.time())
+            )
+
+    # -- the log -----------------------------------------------------------------------------
+    def read_log(self, experiment_id: int, after_seq: int = -1) -> LogSlice:
+        r, ev, t = schema.reports, schema.events, schema.trials
+        with self._reading() as conn:  # one transaction: one snapshot
+            # Entries first: any trial they name has its row by then (a row is written with or
+            # before its trial's first event).
+            report_rows = conn.execute(
+                sa.select(r).where(r.c.experiment_id == experiment_id, r.c.seq > after_seq).order_by(r.c.seq)
+            ).mappings().all()
+            event_rows = conn.execute(
+                sa.select(ev).where(ev.c.experiment_id == experiment_id, ev.c.seq > after_seq).order_by(ev.c.seq)
+            ).mappings().all()
+            query = sa.select(t).where(t.c.experiment_id == experiment_id).order_by(t.c.trial_id)
+            touched = sorted({row["trial_id"] for row in report_rows} | {row["trial_id"] for row in event_rows})
+            if after_seq >= 0:
+                query = query.where(t.c.trial_id.in_(touched))
+            trial_rows = conn.execute(query).mappings().all() if after_seq < 0 or touched else []
+        entries: list[LogEntry] = [codec.report_record(row) for row in report_rows]
+        entries += [codec.event_record(row) for row in event_rows]
+        entries.sort(key=lambda entry: entry.seq)
+        return LogSlice(
+            trials=[codec.trial_record(row) for row in trial_rows],
+            entries=entries,
+            last_seq=entries[-1].seq if entries else after_seq,
+        )
+
+    def recorder(self, experiment_id: int) -> SQLRecorder:
+        return SQLRecorder(self.engine, experiment_id)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
