@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from ..storage import Storage, StorageError, default_storage_url, normalize_url
+from ..storage import ExperimentRecord, Storage, StorageError, default_storage_url, normalize_url, open_storage
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -58,13 +58,13 @@ def open_store(url: str | None, create: bool = False) -> Storage | None:
         if not path.exists():
             return None
     try:
-        return Storage(url)
+        return open_storage(url)
     except StorageError as err:
         raise CliError(str(err)) from None
 
 
-def require_experiment(store: Storage | None, name: str, url: str | None) -> dict[str, Any]:
-    """The experiment's stored row, or a usage error (exit code 2) saying where we looked."""
+def require_experiment(store: Storage | None, name: str, url: str | None) -> ExperimentRecord:
+    """The experiment's record, or a usage error (exit code 2) saying where we looked."""
     experiment = None if store is None else store.get_experiment(name)
     if experiment is None:
         where = store.url if store is not None else normalize_url(url)
@@ -85,10 +85,6 @@ def stdout_console() -> Console:
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(width=160)
     return console
-
-
-def stderr_console() -> Console:
-    return Console(stderr=True)
 
 
 def say(message: str) -> None:

@@ -8,6 +8,8 @@ import sys
 from typing import Any
 
 from ..results._load import load
+from ..results._result import TuningResult
+from ..storage import ExperimentRecord
 from ._common import (
     EXIT_FAILURE,
     CliError,
@@ -55,18 +57,17 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     try:
         experiments = store.list_experiments()
-        if not experiments:
-            say(f"no experiments in {store.url}")
-            return 0
-        rows = [(experiment, load(experiment["name"], storage=store)) for experiment in experiments]
     finally:
         store.dispose()
-    stdout_console().print(experiments_table(rows))
+    if not experiments:
+        say(f"no experiments in {store.url}")
+        return 0
+    stdout_console().print(experiments_table(experiments))
     return 0
 
 
-def _load(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
-    """The experiment's row and its result, or a usage error if there is no such experiment."""
+def _load(args: argparse.Namespace) -> tuple[ExperimentRecord, TuningResult]:
+    """The experiment's record and its result, or a usage error if there is no such experiment."""
     store = open_store(args.storage)
     try:
         experiment = require_experiment(store, args.name, args.storage)

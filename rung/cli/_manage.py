@@ -40,8 +40,8 @@ def cmd_stop(args: argparse.Namespace) -> int:
     try:
         experiment = require_experiment(store, args.name, args.storage)
         assert store is not None
-        if experiment["status"] != "running":
-            say(f"experiment {args.name!r} is not running (status: {experiment['status']}); nothing to stop")
+        if experiment.status != "running":
+            say(f"experiment {args.name!r} is not running (status: {experiment.status}); nothing to stop")
             return 0
         store.request_stop(args.name)
         say(f"stop requested for {args.name!r}")
@@ -50,8 +50,8 @@ def cmd_stop(args: argparse.Namespace) -> int:
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline:
             current = store.get_experiment(args.name)
-            if current is None or current["status"] != "running":
-                say(f"experiment {args.name!r} ended" + (f" ({current['stop_reason']})" if current else ""))
+            if current is None or current.status != "running":
+                say(f"experiment {args.name!r} ended" + (f" ({current.stop_reason})" if current else ""))
                 return 0
             time.sleep(0.2)
         raise CliError(f"experiment {args.name!r} is still running after {args.timeout:g} s", code=EXIT_FAILURE)
@@ -65,7 +65,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     try:
         experiment = require_experiment(store, args.name, args.storage)
         assert store is not None
-        if experiment["status"] == "running" and not args.force:
+        if experiment.status == "running" and not args.force:
             raise CliError(
                 f"experiment {args.name!r} is running; stop it first with `rung stop {args.name}` "
                 "(or pass --force if the process running it is gone)"
@@ -75,7 +75,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if store is not None:
             store.dispose()
     say(f"deleted experiment {args.name!r}")
-    workdir = experiment.get("workdir")
+    workdir = experiment.workdir
     if workdir and Path(workdir).exists():
         # Only rung's own directory is removed: a workdir chosen by the user may hold other files.
         if Path(workdir).resolve() == (rung_home() / "experiments" / args.name).resolve():

@@ -90,13 +90,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
     try:
         experiment = require_experiment(store, args.name, args.storage)
         assert store is not None
-        if experiment["spec"] is None:
+        if experiment.spec is None:
             raise CliError(
                 f"experiment {args.name!r} was not started from a spec file (it was run from Python), so "
                 f"its objective cannot be rebuilt here; resume it from Python with "
                 f"rung.Tuner(..., experiment={args.name!r}, resume=True)"
             )
-        spec = ExperimentSpec.from_stored(experiment["spec"])
+        spec = ExperimentSpec.from_stored(experiment.spec)
         overrides = {**_overrides(args, store), "experiment": args.name, "resume": True}
         return _run(spec, overrides, store, args.quiet)
     finally:

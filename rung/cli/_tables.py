@@ -8,34 +8,35 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from .._objective import Objective, check_mode
 from ..results._result import TuningResult
+from ..storage import ExperimentRecord, ExperimentSummary
 from ..trial._record import TrialStatus
 from ._common import fmt_seconds, fmt_timestamp, fmt_value, json_default
 
 STATUS_STYLES = {"completed": "green", "failed": "red", "stopped": "yellow", "paused": "cyan", "running": "blue"}
 
 
-def experiments_table(rows: list[tuple[dict[str, Any], TuningResult]]) -> Table:
+def experiments_table(experiments: list[ExperimentSummary]) -> Table:
     """One row per experiment: name, status, trials, metric, best value, created."""
     table = Table(title="experiments", title_justify="left")
     for column, justify in (("name", "left"), ("status", "left"), ("trials", "right"), ("metric", "left"),
                             ("best", "right"), ("created", "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for experiment, result in rows:
-        total = len(result.trial_records)
-        failed = result.count(TrialStatus.FAILED)
-        trials = f"{total}" + (f" ({failed} failed)" if failed else "")
-        status = experiment["status"]
-        if experiment.get("stop_reason") and status != "running":
-            status += f" ({experiment['stop_reason']})"
+    for experiment in experiments:
+        failed = experiment.trial_counts.get(TrialStatus.FAILED.value, 0)
+        trials = f"{experiment.n_trials}" + (f" ({failed} failed)" if failed else "")
+        status = experiment.status
+        if experiment.stop_reason and status != "running":
+            status += f" ({experiment.stop_reason})"
         table.add_row(
-            experiment["name"], status, trials, f"{experiment['metric']} ({experiment['mode']})",
-            fmt_value(result.best_value), fmt_timestamp(experiment["created_at"]),
+            experiment.name, status, trials, f"{experiment.metric} ({experiment.mode})",
+            fmt_value(experiment.best_value), fmt_timestamp(experiment.created_at),
         )
     return table
 
 
-def summary_table(experiment: dict[str, Any], result: TuningResult) -> Table:
+def summary_table(experiment: ExperimentRecord, result: TuningResult) -> Table:
     """Name, status, metric/mode, trial counts by status, best value and config, timings."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -43,10 +44,10 @@ def summary_table(experiment: dict[str, Any], result: TuningResult) -> Table:
     counts = {status.value: result.count(status) for status in TrialStatus}
     by_status = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     best = result.best_trial
-    grid.add_row("experiment", experiment["name"])
-    grid.add_row("status", experiment["status"])
-    running = experiment["status"] == "running"  # a stop reason left from an earlier run means nothing now
-    grid.add_row("stop reason", "-" if running else experiment.get("stop_reason") or "-")
+    grid.add_row("experiment", experiment.name)
+    grid.add_row("status", experiment.status)
+    running = experiment.status == "running"  # a stop reason left from an earlier run means nothing now
+    grid.add_row("stop reason", "-" if running else experiment.stop_reason or "-")
     grid.add_row("metric", f"{result.metric} ({result.mode})")
     grid.add_row("trials", f"{len(result.trial_records)}" + (f": {by_status}" if by_status else ""))
     if best is None:
@@ -55,9 +56,9 @@ def summary_table(experiment: dict[str, Any], result: TuningResult) -> Table:
         grid.add_row("best", f"{fmt_value(best.metric_value)} (trial {best.trial_id})")
         grid.add_row("best config", Text(json.dumps(result.best_config, default=json_default)))
     grid.add_row("wall-clock", f"{fmt_seconds(result.wallclock)} (decision time {fmt_seconds(result.decision_time)})")
-    grid.add_row("created", fmt_timestamp(experiment["created_at"]))
-    if experiment.get("workdir"):
-        grid.add_row("trial files", experiment["workdir"])
+    grid.add_row("created", fmt_timestamp(experiment.created_at))
+    if experiment.workdir:
+        grid.add_row("trial files", experiment.workdir)
     return grid
 
 
@@ -66,8 +67,8 @@ def trials_table(result: TuningResult, top: int | None = None) -> Table:
     trials = list(result.trial_records)
     if top is not None:
         valued = [t for t in trials if t.metric_value is not None and t.status is not TrialStatus.FAILED]
-        valued.sort(key=lambda t: t.metric_value if result.mode == "min" else -t.metric_value)  # type: ignore[operator]
-        trials = valued[:top]
+        objective = Objective(result.metric, check_mode(result.mode))
+        trials = objective.ranked(valued, lambda t: t.metric_value)[:top]
     best = result.best_trial
     table = Table(title="trials" if top is None else f"best {len(trials)} trials", title_justify="left")
     table.add_column("trial", justify="right")
