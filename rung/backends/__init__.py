@@ -1,15 +1,24 @@
-"""Backends run trials: in-process, in local worker processes, and more to come."""
+"""Backends run trials: in-process, in local worker processes, on a simulator, and more to come.
+
+The contract every backend follows is written in :mod:`rung.backends._base` (the
+:class:`Backend` docstrings); :mod:`rung.testing.backends` checks it for any backend.
+"""
 
 from __future__ import annotations
 
 from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome
+from ._gpus import GpuPlacement, detect_gpus
 from ._inprocess import InProcessBackend
 from ._process import ProcessBackend, WorkerStartError
+from ._registry import ENTRY_POINT_GROUP, available_backends, make_backend, register_backend, worker_limit
+from ._resources import TrialResources
 from ._simulated import Simulated, SimulatedObjective, SimulatedProblem, simulated
 from ._simulator import SimulatorBackend
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "Backend",
+    "GpuPlacement",
     "InProcessBackend",
     "OutcomeKind",
     "ProcessBackend",
@@ -20,21 +29,16 @@ __all__ = [
     "TrialEvents",
     "TrialLaunch",
     "TrialOutcome",
+    "TrialResources",
     "WorkerStartError",
+    "available_backends",
+    "detect_gpus",
     "make_backend",
+    "register_backend",
     "simulated",
+    "worker_limit",
 ]
 
-_BY_NAME = {"process": ProcessBackend, "inprocess": InProcessBackend, "simulator": SimulatorBackend}
-
-
-def make_backend(backend: "str | Backend") -> Backend:
-    """Resolve the tuner's ``backend=`` argument."""
-    if isinstance(backend, Backend):
-        return backend
-    if isinstance(backend, str):
-        try:
-            return _BY_NAME[backend.lower()]()
-        except KeyError:
-            raise ValueError(f"backend={backend!r} is not known; choose one of {sorted(_BY_NAME)}") from None
-    raise TypeError(f"backend must be a name or a rung.backends.Backend instance, got {backend!r}")
+register_backend("process", ProcessBackend)
+register_backend("inprocess", InProcessBackend)
+register_backend("simulator", SimulatorBackend)

@@ -18,9 +18,12 @@ from ._capture import run_objective
 
 
 class _InProcessSession:
-    def __init__(self, trial_id: int, trial_dir: Path, events: TrialEvents) -> None:
+    """Session of a trial in the tuner's thread: each report is answered after a commit."""
+
+    def __init__(self, trial_id: int, trial_dir: Path, events: TrialEvents, resource: float | None = None) -> None:
         self.trial_id = trial_id
         self.trial_dir = trial_dir
+        self.resource = resource
         self._events = events
 
     def report(self, metrics: dict[str, Any]) -> str:
@@ -37,16 +40,13 @@ class InProcessBackend(Backend):
     """
 
     name = "inprocess"
+    worker_limit = 1
 
-    def __init__(self, capture_output: bool = True) -> None:
+    def __init__(self, *, capture_output: bool = True) -> None:
         self.capture_output = capture_output
         self._queue: deque[TrialLaunch] = deque()
         self._objective: Callable[[dict], Any] | None = None
         self._events: TrialEvents | None = None
-
-    @property
-    def max_workers(self) -> int:
-        return 1
 
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
         if n_workers != 1:
@@ -68,7 +68,7 @@ class InProcessBackend(Backend):
             return
         launch = self._queue.popleft()
         assert self._objective is not None and self._events is not None
-        session = _InProcessSession(launch.trial_id, launch.trial_dir, self._events)
+        session = _InProcessSession(launch.trial_id, launch.trial_dir, self._events, launch.resource)
         if not self.capture_output:
             outcome = run_objective(self._objective, launch.config, session, catch_exit=True)
         else:

@@ -21,22 +21,14 @@ from typing import Any, Callable, Sequence
 
 import cloudpickle
 
-from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome, describe_exit
+from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome, check_cpus, check_no_custom, describe_exit
+from ._gpus import GpuPlacement, detect_gpus
+from ._resources import TrialResources
+
+__all__ = ["ProcessBackend", "WorkerStartError", "detect_gpus"]
 
 ISOLATION_MODES = ("fork", "none")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def detect_gpus() -> list[str]:
-    """GPU ids visible to this process: ``CUDA_VISIBLE_DEVICES``, else ``nvidia-smi -L``."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return [gpu.strip() for gpu in visible.split(",") if gpu.strip() and gpu.strip() != "-1"]
-    try:
-        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [str(i) for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
 
 
 class WorkerStartError(RuntimeError):
@@ -72,16 +64,21 @@ class ProcessBackend(Backend):
     start_timeout:
         Seconds a worker may take to start and load the objective.
     gpus:
-        GPU ids to share among workers: worker i sees ``CUDA_VISIBLE_DEVICES=gpus[i % len]``,
-        so each trial gets its own GPU when there are as many GPUs as workers. ``"auto"``
-        (default) uses the ids in ``CUDA_VISIBLE_DEVICES`` if set, else what ``nvidia-smi -L``
-        lists, else none (CPU-only machines: nothing is set).
+        The GPU ids trials are placed on. A trial launched with ``resources.gpus > 0`` gets
+        devices of its own (or a share of one, for fractions) by the rules of
+        :mod:`rung.backends._gpus`, as its ``CUDA_VISIBLE_DEVICES``. A trial asking for no
+        GPU sees its worker's share, as before resources existed: worker i sees
+        ``gpus[i % len]``, so each trial gets its own GPU when there are as many GPUs as
+        workers. ``"auto"`` (default) uses the ids in ``CUDA_VISIBLE_DEVICES`` if set, else
+        what ``nvidia-smi -L`` lists, else none (CPU-only machines: nothing is set); they are
+        looked up when the workers start, never at construction. None: no GPUs.
     """
 
     name = "process"
 
     def __init__(
         self,
+        *,
         isolation: str = "fork",
         preload: Sequence[str] = (),
         start_timeout: float = 120.0,
@@ -94,15 +91,29 @@ class ProcessBackend(Backend):
         self.isolation = isolation
         self.preload = list(preload)
         self.start_timeout = start_timeout
-        self.gpus = detect_gpus() if gpus == "auto" else [str(g) for g in (gpus or ())]
+        if isinstance(gpus, str) and gpus != "auto":
+            raise ValueError(f"gpus must be 'auto', None or a list of device ids, got gpus={gpus!r}")
+        self._placement = GpuPlacement(None if gpus == "auto" else [str(g) for g in (gpus or ())])
         self._workers: list[_Worker] = []
         self._events: TrialEvents | None = None
         self._init_message: tuple | None = None
         self._threads_per_worker = 1
         self._replies: list[tuple[_Worker, int, str]] = []
+        self._worker_gpus: list[str] = []
+
+    @property
+    def gpus(self) -> list[str]:
+        """The GPU ids trials are placed on (found on first use with ``gpus="auto"``)."""
+        return self._placement.devices
 
     def default_workers(self) -> int:
         return os.cpu_count() or 1
+
+    def check_resources(self, resources: TrialResources, n_workers: int) -> None:
+        """CPUs as the machine has them; GPUs among :attr:`gpus`, all ``n_workers`` trials at once."""
+        check_cpus(resources)
+        self._placement.check(resources.gpus, n_workers)
+        check_no_custom(self.name, resources)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
@@ -119,6 +130,7 @@ class ProcessBackend(Backend):
             {"objective": payload, "sys_path": list(sys.path), "preload": self.preload, "isolation": self.isolation},
         )
         self._threads_per_worker = max(1, (os.cpu_count() or 1) // n_workers)
+        self._worker_gpus = self.gpus  # found now, when trials are about to run
         self._workers = [self._spawn(index) for index in range(n_workers)]
         deadline = time.monotonic() + self.start_timeout
         try:
@@ -139,8 +151,8 @@ class ProcessBackend(Backend):
         # n workers each running a full-width BLAS/OpenMP pool would oversubscribe the CPUs.
         for variable in THREAD_VARIABLES:
             env.setdefault(variable, str(self._threads_per_worker))
-        if self.gpus:
-            env["CUDA_VISIBLE_DEVICES"] = self.gpus[index % len(self.gpus)]
+        if self._worker_gpus:
+            env["CUDA_VISIBLE_DEVICES"] = self._worker_gpus[index % len(self._worker_gpus)]
         process = subprocess.Popen(
             [sys.executable, "-m", "rung.backends._worker", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
@@ -180,7 +192,13 @@ class ProcessBackend(Backend):
         worker.child_pid = None
         worker.outcome = None
         worker.kill_requested = False
-        worker.conn.send(("run", launch.trial_id, launch.config, str(launch.trial_dir), launch.resource))
+        environment: dict[str, str] = {}
+        if launch.resources.gpus > 0:
+            devices = self._placement.acquire(launch.trial_id, launch.resources.gpus)
+            environment["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
+        worker.conn.send(
+            ("run", launch.trial_id, launch.config, str(launch.trial_dir), launch.resource, environment)
+        )
 
     def terminate(self, trial_id: int) -> None:
         for worker in self._workers:
@@ -262,6 +280,7 @@ class ProcessBackend(Backend):
         launch, worker.launch = worker.launch, None
         if launch is None:
             return
+        self._placement.release(launch.trial_id)
         if worker.kill_requested:
             outcome = TrialOutcome(OutcomeKind.KILLED)
         elif worker.outcome is not None and not worker_died:

@@ -46,12 +46,32 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome
+from ._resources import TrialResources
 from ._capture import run_objective
 from ._simulated import SimulatedObjective, as_simulated, check_step
 from ._virtual_clock import VirtualClock
 
 _REPORT, _END = "report", "end"
 _EXHAUSTED = object()
+
+
+class _SimulatedSession:
+    """The session installed while a simulated trial computes a step.
+
+    Simulated objectives yield their metrics instead of reporting them, but their code
+    can read the launch's ``trial_id``, ``trial_dir`` and ``resource`` as any trial can.
+    """
+
+    def __init__(self, launch: TrialLaunch) -> None:
+        self.trial_id = launch.trial_id
+        self.trial_dir = launch.trial_dir
+        self.resource = launch.resource
+
+    def report(self, metrics: dict[str, Any]) -> str:
+        raise RuntimeError(
+            "a simulated objective yields (duration_seconds, metrics) for each step instead of "
+            "calling rung.report()"
+        )
 
 
 @dataclass
@@ -62,6 +82,7 @@ class _Run:
     steps: Iterator[Any] | None
     done: int  # steps completed (reported), those before a pause included
     pending: int = -1  # sequence number of its scheduled event; others are stale
+    session: _SimulatedSession | None = None
 
 
 class SimulatorBackend(Backend):
@@ -78,7 +99,7 @@ class SimulatorBackend(Backend):
     stall_limit: int = 100_000
 
     def __init__(
-        self, count_decision_time: bool = False, n_workers: int | None = None, max_workers: int | None = None
+        self, *, count_decision_time: bool = False, n_workers: int | None = None, max_workers: int | None = None
     ) -> None:
         for label, value in (("n_workers", n_workers), ("max_workers", max_workers)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -104,6 +125,9 @@ class SimulatorBackend(Backend):
 
     def default_workers(self) -> int:
         return self._default_workers or 1
+
+    def check_resources(self, resources: TrialResources, n_workers: int) -> None:
+        """Simulated trials use nothing real: any resources are accepted (and only recorded)."""
 
     @property
     def now(self) -> float:
@@ -137,11 +161,11 @@ class SimulatorBackend(Backend):
                 raise RuntimeError(f"trial {launch.trial_id} is already running on the simulator")
             if self.free_slots() <= 0:
                 raise RuntimeError(f"no free simulated worker for trial {launch.trial_id}")
-            run = _Run(launch.trial_id, None, self._done.pop(launch.trial_id, 0))
+            run = _Run(launch.trial_id, None, self._done.pop(launch.trial_id, 0), session=_SimulatedSession(launch))
             self._running[run.trial_id] = run
             objective, config = self._objective, dict(launch.config)
             assert objective is not None
-            run.steps, outcome = _attempt(lambda: iter(objective.steps(config, run.done)))
+            run.steps, outcome = _attempt(lambda: iter(objective.steps(config, run.done)), run.session)
             if outcome is None:
                 outcome = self._next_step(run)
             if outcome is not None:
@@ -201,7 +225,7 @@ class SimulatorBackend(Backend):
         """Schedule the trial's next step; or return how it ended (no more steps, failure)."""
         steps, step = run.steps, run.done
         assert steps is not None
-        item, outcome = _attempt(lambda: _next_checked(steps, step))
+        item, outcome = _attempt(lambda: _next_checked(steps, step), run.session)
         if outcome is not None:
             return outcome
         if item is _EXHAUSTED:
@@ -266,9 +290,9 @@ class SimulatorBackend(Backend):
                 pass
 
 
-def _attempt(work: Callable[[], Any]) -> tuple[Any, TrialOutcome | None]:
+def _attempt(work: Callable[[], Any], session: _SimulatedSession | None) -> tuple[Any, TrialOutcome | None]:
     """Run trial code as a real backend would: its value, or how it ended (failed, stopped)."""
-    outcome = run_objective(lambda _config: work(), {}, None, catch_exit=True)
+    outcome = run_objective(lambda _config: work(), {}, session, catch_exit=True)
     if outcome.kind is OutcomeKind.RETURNED:
         return outcome.value, None
     return None, outcome

@@ -15,7 +15,8 @@ worker waits in ``waitpid``; messages on that socket therefore stay in order: th
 ``started``/``report``/``end``, then the worker's ``exited``.
 
 Protocol (tuples over a ``multiprocessing.connection.Connection``):
-tuner -> worker: ``("init", {...})``, ``("run", trial_id, config, trial_dir, resource)``,
+tuner -> worker: ``("init", {...})``, ``("run", trial_id, config, trial_dir, resource, environment)``
+(``environment``: variables set for that trial only, e.g. its ``CUDA_VISIBLE_DEVICES``),
 ``("shutdown",)``; tuner -> child: ``("decision", trial_id, action)``.
 worker -> tuner: ``("ready", pid)``, ``("init_error", message, traceback)``,
 ``("exited", trial_id, returncode)``; child -> tuner: ``("started", trial_id, pid)``,
@@ -24,6 +25,7 @@ worker -> tuner: ``("ready", pid)``, ``("init_error", message, traceback)``,
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
@@ -31,8 +33,9 @@ import signal
 import sys
 import traceback
 from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ._base import OutcomeKind, TrialOutcome
 from ._capture import run_objective
@@ -43,10 +46,11 @@ EXIT_TUNER_GONE = 75
 class _PipeSession:
     """Reporting session of a trial running in a worker: one round trip per report."""
 
-    def __init__(self, conn: Connection, trial_id: int, trial_dir: Path) -> None:
+    def __init__(self, conn: Connection, trial_id: int, trial_dir: Path, resource: float | None = None) -> None:
         self.conn = conn
         self.trial_id = trial_id
         self.trial_dir = trial_dir
+        self.resource = resource
 
     def report(self, metrics: dict[str, Any]) -> str:
         try:
@@ -80,15 +84,43 @@ def _restore_output(saved: tuple[int, int]) -> None:
         os.close(old)
 
 
-def _run_trial(conn: Connection, objective: Callable, trial_id: int, config: dict, trial_dir: Path) -> None:
-    trial_dir.mkdir(parents=True, exist_ok=True)
-    saved = _redirect_output(trial_dir)
+@dataclass(frozen=True)
+class _Run:
+    """One ``run`` message: the trial to run and the environment it runs in."""
+
+    trial_id: int
+    config: dict
+    trial_dir: Path
+    resource: float | None
+    environment: dict[str, str]
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set ``variables`` for the trial, then restore what was there (a worker runs many trials)."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
-        conn.send(("started", trial_id, os.getpid()))
-        outcome = run_objective(objective, config, _PipeSession(conn, trial_id, trial_dir))
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_trial(conn: Connection, objective: Callable, run: _Run) -> None:
+    run.trial_dir.mkdir(parents=True, exist_ok=True)
+    saved = _redirect_output(run.trial_dir)
+    try:
+        conn.send(("started", run.trial_id, os.getpid()))
+        session = _PipeSession(conn, run.trial_id, run.trial_dir, run.resource)
+        with _environment(run.environment):
+            outcome = run_objective(objective, run.config, session)
     finally:
         _restore_output(saved)
-    _send_end(conn, trial_id, outcome)
+    _send_end(conn, run.trial_id, outcome)
 
 
 def _send_end(conn: Connection, trial_id: int, outcome: TrialOutcome) -> None:
@@ -108,7 +140,7 @@ def _send_end(conn: Connection, trial_id: int, outcome: TrialOutcome) -> None:
         )
 
 
-def _run_forked(conn: Connection, objective: Callable, trial_id: int, config: dict, trial_dir: Path) -> int:
+def _run_forked(conn: Connection, objective: Callable, run: _Run) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -116,7 +148,7 @@ def _run_forked(conn: Connection, objective: Callable, trial_id: int, config: di
         code = 0
         try:
             os.setpgid(0, 0)  # its own process group, so a kill reaches its subprocesses too
-            _run_trial(conn, objective, trial_id, config, trial_dir)
+            _run_trial(conn, objective, run)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:
@@ -127,13 +159,13 @@ def _run_forked(conn: Connection, objective: Callable, trial_id: int, config: di
     return os.waitstatus_to_exitcode(status)
 
 
-def _run_in_worker(conn: Connection, objective: Callable, trial_id: int, config: dict, trial_dir: Path) -> int:
+def _run_in_worker(conn: Connection, objective: Callable, run: _Run) -> int:
     try:
-        _run_trial(conn, objective, trial_id, config, trial_dir)
+        _run_trial(conn, objective, run)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         # The objective asked the interpreter to exit: honour it after reporting.
-        conn.send(("exited", trial_id, code))
+        conn.send(("exited", run.trial_id, code))
         os._exit(code)
     return 0
 
@@ -165,8 +197,8 @@ def main(fd: int) -> int:
         except (EOFError, OSError):
             return 0
         if message[0] == "run":
-            _, trial_id, config, trial_dir, _resource = message
-            returncode = run(conn, objective, trial_id, config, Path(trial_dir))
+            _, trial_id, config, trial_dir, resource, environment = message
+            returncode = run(conn, objective, _Run(trial_id, config, Path(trial_dir), resource, environment))
             try:
                 conn.send(("exited", trial_id, returncode))
             except OSError:

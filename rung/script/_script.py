@@ -10,7 +10,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..trial._session import TrialPaused, TrialStopped, checkpoint_dir, current_session
+from ..trial._session import RESOURCE_VARIABLE, TrialPaused, TrialStopped, checkpoint_dir, current_session
 from ..backends._base import describe_exit
 from ._arguments import config_flags, write_config
 from ._command import check_args, check_base_dir, check_command, check_env, check_grace_period
@@ -34,7 +34,8 @@ class Script:
     * ``args="json"``: ``--config=<trial dir>/config.json``.
 
     Its environment holds ``RUNG_CONFIG_FILE`` (config.json, written in both modes),
-    ``RUNG_TRIAL_ID``, ``RUNG_TRIAL_DIR``, ``RUNG_CHECKPOINT_DIR`` and ``RUNG_REPORT_FD``,
+    ``RUNG_TRIAL_ID``, ``RUNG_TRIAL_DIR``, ``RUNG_CHECKPOINT_DIR``, ``RUNG_REPORT_FD`` (and
+    ``RUNG_RESOURCE``, the launch's resource cap, when it has one),
     plus ``env`` and ``PYTHONUNBUFFERED=1`` (unless set), so output arrives as it is printed.
     ``CUDA_VISIBLE_DEVICES`` and the rest are inherited from the worker.
 
@@ -112,6 +113,10 @@ class Script:
             "RUNG_CHECKPOINT_DIR": str(Path(os.path.abspath(checkpoint_dir()))),
             "RUNG_REPORT_FD": str(theirs.fileno()),
         }
+        env.pop(RESOURCE_VARIABLE, None)  # a cap of this launch only, never an inherited one
+        resource = getattr(session, "resource", None)
+        if resource is not None:
+            env[RESOURCE_VARIABLE] = repr(float(resource))
         try:
             process = subprocess.Popen(
                 argv,

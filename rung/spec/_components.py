@@ -6,7 +6,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..backends import make_backend
+from ..backends import worker_limit
 from ..schedulers import SCHEDULERS
 from ..searchers import SEARCHERS
 from ..space import Space, SpaceError
@@ -136,13 +136,17 @@ def build_budget(value: Any, check: Checker) -> Budget:
 
 
 def check_backend(value: Any, budget: Budget, check: Checker) -> str:
-    """The backend name; also refuses more concurrent trials than the backend can run."""
+    """The backend name; also refuses more concurrent trials than the backend can run.
+
+    Nothing is built or run here: the name is looked up in the backend registry and the
+    limit read from the backend class (``worker_limit``), so checking a spec starts no
+    process and probes no GPU.
+    """
     name = check.string(value, ("backend",))
     try:
-        backend = make_backend(name)
+        limit = worker_limit(name)
     except (TypeError, ValueError) as err:
         raise check.error(("backend",), str(err)) from None
-    limit = backend.max_workers
     if limit is not None and budget.max_concurrent is not None and budget.max_concurrent > limit:
         raise check.error(
             ("budget", "max_concurrent"),

@@ -79,7 +79,6 @@ class ExperimentSpec:
             "experiment": self.name,
             "storage": self.storage,
             "warm_start": list(self.warm_start),
-            "spec": self.to_stored(),
         }
 
     def build_tuner(self, **overrides: Any) -> Tuner:
@@ -90,8 +89,9 @@ class ExperimentSpec:
         budget and an endless searcher), ValueError for invalid overrides.
         """
         kwargs = self.tuner_kwargs()
+        stored = self.to_stored()
         if "experiment" in overrides:
-            kwargs["spec"] = {**kwargs["spec"], "name": overrides["experiment"]}
+            stored = {**stored, "name": overrides["experiment"]}
         kwargs.update(overrides)
         ends = any(kwargs.get(key) is not None for key in ("max_trials", "max_wallclock", "metric_threshold"))
         if not ends and not getattr(kwargs["searcher"], "is_finite", False):
@@ -101,7 +101,9 @@ class ExperimentSpec:
                 "the experiment has no end: set budget.max_trials, budget.max_wallclock or "
                 "budget.metric_threshold (or use a finite searcher such as grid)",
             )
-        return Tuner(**kwargs)
+        tuner = Tuner(**kwargs)
+        tuner.spec = stored  # stored with the experiment, so that a resume can rebuild it
+        return tuner
 
     # -- the stored copy ---------------------------------------------------------------------
     def to_stored(self) -> dict[str, Any]:

@@ -52,10 +52,15 @@ class TrialPaused(TrialStopped):
 
 
 class Session(Protocol):
-    """What a backend provides to trial code while a trial runs."""
+    """What a backend provides to trial code while a trial runs.
+
+    ``resource`` is the launch's cap on the scheduler's resource attribute (e.g. the epoch
+    a paused trial may run to before its next rung), None when uncapped.
+    """
 
     trial_id: int
     trial_dir: Path
+    resource: float | None
 
     def report(self, metrics: dict[str, Any]) -> str:
         """Deliver ``metrics``; return the scheduler's action ("continue", "stop", "pause")."""
@@ -79,6 +84,7 @@ def current_session() -> Session | None:
 
 
 REPORT_FD_VARIABLE = "RUNG_REPORT_FD"
+RESOURCE_VARIABLE = "RUNG_RESOURCE"
 
 
 class ScriptSession:
@@ -87,13 +93,16 @@ class ScriptSession:
     Reports travel as ``("report", metrics)`` over the socket whose fd is in
     ``RUNG_REPORT_FD``; the Script answers ``("decision", action)`` after asking the
     tuner. The socket is opened on the first report, so ``trial_dir()`` and
-    ``checkpoint_dir()`` also work in processes that did not inherit it.
+    ``checkpoint_dir()`` also work in processes that did not inherit it. ``RUNG_RESOURCE``
+    (absent when uncapped) carries the launch's resource cap.
     """
 
     def __init__(self, fd_text: str, environ: Mapping[str, str]) -> None:
         self._fd_text = fd_text
         self.trial_id = int(environ.get("RUNG_TRIAL_ID", "-1"))
         self.trial_dir = Path(environ.get("RUNG_TRIAL_DIR", "."))
+        resource = environ.get(RESOURCE_VARIABLE)
+        self.resource: float | None = float(resource) if resource else None
         self.checkpoint_dir = Path(environ.get("RUNG_CHECKPOINT_DIR", self.trial_dir / "checkpoint"))
         self._conn: Connection | None = None
         self._lock = threading.Lock()
