@@ -159,3 +159,82 @@ def test_paused_trials_the_scheduler_abandons_end_as_stopped_with_the_reason(tmp
         assert "not promoted at rung epoch=1" in trials.loc[x, "end_reason"]
     loaded = rung.load("sh", url).trials.set_index("config/x")
     assert list(loaded["status"]) == list(trials["status"])
+
+
+# -- the shipped conformance suite catches broken schedulers ---------------------------------
+from rung.schedulers import ASHA  # noqa: E402
+from rung.testing import schedulers as suite  # noqa: E402
+
+
+class _IgnoresMode(FIFO):
+    """Stops a trial whose value is above the first one seen, whatever the mode."""
+
+    def on_report(self, trial, metrics):
+        first = self.__dict__.setdefault("_first", metrics["loss"])
+        if metrics["loss"] > first:
+            return Decision.stop("worse", rung=metrics["epoch"], value=metrics["loss"], threshold=first,
+                                 compared_with=1)
+        return super().on_report(trial, metrics)
+
+
+class _NoDetails(FIFO):
+    def on_report(self, trial, metrics):
+        return Decision.stop("no details") if metrics["epoch"] == 3 else super().on_report(trial, metrics)
+
+
+class _IgnoresBudget(FIFO):
+    def suggest(self, allow_new=True):
+        config = self.searcher.suggest()
+        return None if config is None else StartTrial(config)
+
+
+class _ResumesAnything(FIFO):
+    def suggest(self, allow_new=True):
+        if getattr(self, "_ended", None) is not None:
+            trial_id, self._ended = self._ended, None
+            return ResumeTrial(trial_id)
+        return super().suggest(allow_new)
+
+    def on_complete(self, trial, metrics):
+        super().on_complete(trial, metrics)
+        self._ended = trial.trial_id
+
+
+class _Unseeded(FIFO):
+    def on_report(self, trial, metrics):
+        import random
+
+        if random.random() < 0.3:
+            return Decision.stop("coin", rung=metrics["epoch"], value=metrics["loss"], threshold=None, compared_with=0)
+        return super().on_report(trial, metrics)
+
+
+class _RemembersOldRuns(ASHA):
+    def setup(self, searcher, metric, mode):  # forgets to start over
+        if not hasattr(self, "searcher"):
+            super().setup(searcher, metric, mode)
+        self.searcher = searcher
+
+
+class _ToldTwice(FIFO):
+    def on_complete(self, trial, metrics):
+        super().on_complete(trial, metrics)
+        self.searcher.observe(trial.config, metrics)
+
+
+@pytest.mark.parametrize(
+    "broken, check",
+    [
+        (_IgnoresMode, "mode_symmetry"),
+        (_NoDetails, "decisions_and_suggestions"),
+        (_IgnoresBudget, "decisions_and_suggestions"),
+        (_ResumesAnything, "decisions_and_suggestions"),
+        (_Unseeded, "deterministic"),
+        (lambda: _RemembersOldRuns(max_resource=9), "setup_starts_over"),
+        (_ToldTwice, "searcher_told_once"),
+    ],
+)
+def test_the_scheduler_suite_catches_broken_schedulers(broken, check):
+    function = dict(suite.SCHEDULER_CHECKS)[check]
+    with pytest.raises(AssertionError, match=check):
+        function(broken)

@@ -16,6 +16,7 @@ import rung
 from rung.schedulers import ASHA, FIFO, Bandit, Hyperband, MedianStopping, SuccessiveHalving, Truncation
 from rung.searchers import Grid, Random
 from rung.storage import Storage
+from rung.testing.schedulers import SCHEDULER_CHECKS, check_scheduler
 
 EPOCHS = 9
 N_TRIALS = 12
@@ -42,6 +43,11 @@ SCHEDULERS = {
     "median": MedianStopping,
     "bandit": lambda: Bandit(slack_factor=0.5),
     "truncation": lambda: Truncation(truncation_percentage=50),
+}
+#: Checks a built-in scheduler is exempt from, and why.
+EXEMPT = {
+    # A relative slack is a different rule on negated values: best*(1+f) vs best/(1+f).
+    "bandit": {"mode_symmetry"},
 }
 SEARCHERS = {
     "random": lambda: Random(SPACE, seed=3),
@@ -131,3 +137,23 @@ def test_schedulers_with_parallel_workers(tmp_path, scheduler, searcher):
     result, reports, events = tune(tmp_path, scheduler, searcher, backend="process", n_workers=2)
     epochs, _ = check_conformance(result, reports, events, 2, searcher)
     assert epochs < N_TRIALS * EPOCHS
+
+
+@pytest.mark.parametrize("check_name, check", SCHEDULER_CHECKS, ids=[name for name, _ in SCHEDULER_CHECKS])
+@pytest.mark.parametrize("scheduler", list(SCHEDULERS))
+def test_every_scheduler_passes_the_shipped_suite(scheduler, check_name, check):
+    if check_name in EXEMPT.get(scheduler, ()):
+        with pytest.raises(AssertionError, match=check_name):
+            check(SCHEDULERS[scheduler], max_resource=EPOCHS)
+        return
+    check(SCHEDULERS[scheduler], max_resource=EPOCHS)
+
+
+def test_the_suite_runs_every_check_in_one_call():
+    check_scheduler(lambda: ASHA(max_resource=EPOCHS, type="promotion", brackets=2), max_resource=EPOCHS)
+    check_scheduler(lambda: Bandit(slack_amount=0.1), max_resource=EPOCHS)
+    with pytest.raises(AssertionError, match="mode_symmetry"):
+        check_scheduler(SCHEDULERS["bandit"], max_resource=EPOCHS)
+    check_scheduler(SCHEDULERS["bandit"], max_resource=EPOCHS, skip=["mode_symmetry"])
+    with pytest.raises(ValueError, match="unknown scheduler checks"):
+        check_scheduler(FIFO, skip=["no_such_check"])
