@@ -2,7 +2,7 @@
 
 BOHB pairs Hyperband-style schedulers with a model-based searcher that learns from every
 fidelity: observations are kept per resource level, and each suggestion fits TPE's two
-densities (good and bad configs, :mod:`._tpe_parzen`) on the *highest* level that has
+densities (good and bad configs, :mod:`._tpe._parzen`) on the *highest* level that has
 enough observations. Low levels are cheap and fill first, so the model starts early; as
 trials reach higher levels the model moves up, where the ranking of configs is the one
 that matters (low fidelities can point to the wrong region). A fixed fraction of
@@ -14,43 +14,29 @@ ASHA, Hyperband and successive halving give their rung levels; stopping policies
 the resource field, and every distinct resource value is then a level. With a FIFO
 scheduler nothing is set, and BOHB is TPE on final results with a random fraction.
 
-The density code is TPE's (:mod:`._tpe_encoding`, :mod:`._tpe_history`,
-:mod:`._tpe_parzen`), imported, not copied.
+The density code is TPE's, from :mod:`._tpe`: its encoding, sorted history and pending
+configs, densities, and the scoring of candidates (:func:`._tpe._scoring.best_candidate`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ..space import Space
 from ._base import Searcher
+from ._checks import fraction, int_at_least, positive_number
 from ._fidelity_levels import Fidelity
-from ._tpe_encoding import Encoding
-from ._tpe_history import History, Pending, bad_centres, point_key
+from ._tpe._encoding import Encoding
+from ._tpe._history import History, Pending, bad_centres, point_key
+from ._tpe._scoring import best_candidate, with_extra_bad
 
 
 #: Failed configs kept for the bad group (the most recent): bounds the cost of a suggestion.
 _MAX_FAILED = 64
-
-
-def _fraction(name: str, value: Any, *, closed: bool) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = ok and (0 <= value <= 1 if closed else 0 < value < 1)
-    if not ok:
-        interval = "[0, 1]" if closed else "(0, 1)"
-        raise ValueError(f"{name} must be a number in {interval}, got {name}={value!r}")
-    return float(value)
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {name}={value!r}")
-    return int(value)
 
 
 class _Level:
@@ -131,19 +117,15 @@ class BOHB(Searcher):
         self._set_starting_points(points_to_evaluate)
         self._encoding = Encoding(self.space)
         d = self._encoding.d
-        self.min_points = d + 2 if min_points is None else _count("min_points", min_points, 2)
-        self.random_fraction = _fraction("random_fraction", random_fraction, closed=True)
-        self.gamma = _fraction("gamma", gamma, closed=False)
-        self.max_good = _count("max_good", max_good, 1)
-        self.n_candidates = _count("n_candidates", n_candidates, 1)
+        self.min_points = d + 2 if min_points is None else int_at_least("min_points", min_points, 2)
+        self.random_fraction = fraction("random_fraction", random_fraction, closed=True)
+        self.gamma = fraction("gamma", gamma, closed=False)
+        self.max_good = int_at_least("max_good", max_good, 1)
+        self.n_candidates = int_at_least("n_candidates", n_candidates, 1)
         if max_bad_centres is not None:
-            max_bad_centres = _count("max_bad_centres", max_bad_centres, 4)
+            max_bad_centres = int_at_least("max_bad_centres", max_bad_centres, 4)
         self.max_bad_centres = max_bad_centres
-        if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float)) or not (
-            prior_weight > 0 and math.isfinite(prior_weight)
-        ):
-            raise ValueError(f"prior_weight must be a positive number, got prior_weight={prior_weight!r}")
-        self.prior_weight = float(prior_weight)
+        self.prior_weight = positive_number("prior_weight", prior_weight)
         self.multivariate = bool(multivariate)
         self.constant_liar = bool(constant_liar)
         self.lower_as_bad = bool(lower_as_bad)
@@ -151,7 +133,6 @@ class BOHB(Searcher):
         self._levels: dict[float, _Level] = {}
         self._pending = Pending(d)
         self._failed: list[np.ndarray] = []
-        self._parzen: ModuleType | None = None
         #: Level the last model suggestion was fitted on (None: random), for tests and logs.
         self.model_level: float | None = None
 
@@ -279,11 +260,7 @@ class BOHB(Searcher):
     # -- the model ------------------------------------------------------------------------
 
     def _model_suggestion(self, level: float) -> dict[str, Any]:
-        if self._parzen is None:
-            from . import _tpe_parzen  # loads scipy: only once a model is needed
-
-            self._parzen = _tpe_parzen
-        history, encoding = self._levels[level].history, self._encoding
+        history = self._levels[level].history
         n = history.n_finite
         n_good = min(max(math.ceil(self.gamma * n), 1), self.max_good, n - 1)
         good = history.x[:n_good]
@@ -293,20 +270,12 @@ class BOHB(Searcher):
         extra = list(self._failed)
         if self.constant_liar and self._pending.n:
             extra.extend(self._pending.points())
-        if extra:
-            bad = np.vstack([bad, np.array(extra)])
-            bad_weights = np.concatenate([bad_weights, np.ones(len(extra))])
-        make = self._parzen.Parzen
-        l = make(encoding, good, np.ones(n_good), self.prior_weight, self.multivariate)
-        g = make(encoding, bad, bad_weights, self.prior_weight, self.multivariate)
-        x, bins = l.sample(self.rng, self.n_candidates)
-        if self.multivariate:
-            active = encoding.active(x)
-            score = l.log_density(x, bins, active) - g.log_density(x, bins, active)
-            best = x[int(np.argmax(score))]
-        else:
-            score = l.log_density(x, bins) - g.log_density(x, bins)
-            best = x[np.argmax(score, axis=0), np.arange(encoding.d)]
+        bad, bad_weights = with_extra_bad(bad, bad_weights, extra)
+        best = best_candidate(
+            self._encoding, good, np.ones(n_good), bad, bad_weights,
+            prior_weight=self.prior_weight, multivariate=self.multivariate, bandwidth="scott",
+            n_candidates=self.n_candidates, rng=self.rng,
+        )
         return self.space.from_unit(best)
 
     def __repr__(self) -> str:

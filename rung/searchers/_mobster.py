@@ -10,11 +10,12 @@ own ARD lengthscale: the fit learns how strongly values at different levels are 
 Each suggestion maximizes log expected improvement at one resource level, by default the
 highest level with at least ``min_points`` results (MOBSTER's choice: high enough to rank
 configs as full training would, low enough for the model to be sure there), against the
-best value observed at that level. The GP pieces are rung's single-fidelity GP's:
-:mod:`._gp_encoding` (inputs), :mod:`._gp_model` (Matern 5/2 ARD, MAP fit, posterior),
-:mod:`._gp_data` (output transform, subset rule) and :mod:`._gp_acquisition` (log EI and its
-multi-start optimizer), through :class:`._mobster_data.AtLevel`, which fixes the resource
-input.
+best value observed at that level. The GP pieces are rung's single-fidelity GP's, from
+:mod:`._gp`: ``_encoding`` (inputs), ``_model`` (Matern 5/2 ARD, MAP fit, posterior),
+``_data`` (output transform, subset rule), ``_fitting`` (warm-started refits), ``_design``
+(Sobol design and candidate blocks), ``_ledger`` (pending and known inputs) and
+``_acquisition`` (log EI and its multi-start optimizer), through
+:class:`._mobster_data.AtLevel`, which fixes the resource input.
 
 Asynchronous parallel workers: configs suggested but not reported yet are *pending*; they
 join the GP at the acquisition level with the incumbent's value (constant liar), which
@@ -38,15 +39,13 @@ import numpy as np
 
 from ..space import Space
 from ._base import Searcher
+from ._checks import int_at_least
 from ._fidelity_levels import FINAL, Fidelity
-from ._gp_encoding import Encoding
-from ._gp_threads import one_blas_thread
+from ._gp._design import SobolDesign, sobol_block
+from ._gp._encoding import Encoding
+from ._gp._ledger import Ledger, input_key
+from ._gp._threads import one_blas_thread
 
-# Hyperparameters are fitted on at most this many of the GP's observations (as the GP's).
-_FIT_LIMIT = 100
-# Up to this many observations a refit also starts from the prior mode (cheap, and the
-# likelihood moves a lot per point); later only from the previous fit.
-_RESTART_LIMIT = 50
 ACQUISITION_LEVELS = ("highest", "max")
 # The acquisition optimizer's effort: a fraction of the single-fidelity GP's (half the
 # candidates, 2 starts instead of 5, 12 L-BFGS-B iterations instead of 60). A multi-fidelity
@@ -55,22 +54,12 @@ ACQUISITION_LEVELS = ("highest", "max")
 _OPTIMIZER = dict(n_candidates=256, n_local=128, n_starts=2, maxiter=12, n_polish=1)
 
 
-def _modules() -> tuple[Any, Any, Any, Any]:
+def _modules() -> tuple[Any, Any, Any, Any, Any]:
     """The model modules, imported on first use (they load scipy)."""
-    from . import _gp_acquisition, _gp_data, _gp_model, _mobster_data
+    from . import _mobster_data
+    from ._gp import _acquisition, _data, _fitting, _model
 
-    return _gp_acquisition, _gp_data, _gp_model, _mobster_data
-
-
-def _key(x: np.ndarray) -> bytes:
-    """Identity of an encoded config, robust to float noise in a config's round trip."""
-    return (np.round(x, 9) + 0.0).tobytes()
-
-
-def _int_at_least(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {name}={value!r}")
-    return int(value)
+    return _acquisition, _data, _fitting, _model, _mobster_data
 
 
 class MOBSTER(Searcher):
@@ -124,15 +113,15 @@ class MOBSTER(Searcher):
         super().__init__(space, metric, mode, seed)
         self._set_starting_points(points_to_evaluate)
         n_params = len(self.space.tunable_names)
-        self.n_initial = min(max(5, 2 * n_params), 20) if n_initial is None else _int_at_least(
+        self.n_initial = min(max(5, 2 * n_params), 20) if n_initial is None else int_at_least(
             "n_initial", n_initial, 0)
-        self.min_points = max(5, n_params + 1) if min_points is None else _int_at_least(
+        self.min_points = max(5, n_params + 1) if min_points is None else int_at_least(
             "min_points", min_points, 1)
         if acquisition_level not in ACQUISITION_LEVELS:
             raise ValueError(f"acquisition_level must be 'highest' or 'max', got {acquisition_level!r}")
         self.acquisition_level = acquisition_level
         if max_observations is not None:
-            max_observations = _int_at_least("max_observations", max_observations, 10)
+            max_observations = int_at_least("max_observations", max_observations, 10)
         self.max_observations = max_observations
         if isinstance(refit_growth, bool) or not isinstance(refit_growth, (int, float)) or not refit_growth >= 1:
             raise ValueError(f"refit_growth must be a number >= 1, got refit_growth={refit_growth!r}")
@@ -146,12 +135,9 @@ class MOBSTER(Searcher):
         self._encoding = Encoding(self.space)
         self._levels: dict[float, Any] = {}  # level -> _mobster_data.LevelData
         self._n_reports = 0
-        self._pending: dict[bytes, np.ndarray] = {}
-        self._pending_count: dict[bytes, int] = {}
-        self._seen: set[bytes] = set()  # configs with a report or a failure
+        self._ledger = Ledger()  # pending configs, and those with a report or a failure
         self._acquisition: Any = None
-        self._design: Any = None
-        self._design_seed = int(self.rng.integers(2**63))
+        self._design = SobolDesign(self._encoding, self.rng)
         self._theta: np.ndarray | None = None
         self._fitted_at = 0  # number of reports at the last hyperparameter fit
         #: Level of the last model suggestion (None: design or random), for tests and logs.
@@ -172,26 +158,23 @@ class MOBSTER(Searcher):
         self.model_level = None
         if config is None:
             explore = self.rng.random() < self.random_fraction
-            n_known = len(self._seen) + len(self._pending)
+            n_known = self._ledger.n_seen + len(self._ledger.pending.distinct())
             if self._encoding.dim == 0:
                 config = self.space.sample(self.rng)
             elif self._n_reports < 2 or n_known < self.n_initial:
-                config = self._design_point()
+                config = self._design.next(self._ledger.taken)
             elif explore:
                 config = self.space.sample(self.rng)
             else:
                 config = self._encoding.decode(self._model_point())
-        x = self._encoding.encode(config)
-        key = _key(x)
-        self._pending[key] = x
-        self._pending_count[key] = self._pending_count.get(key, 0) + 1
+        self._ledger.suggested(self._encoding.encode(config))
         return config
 
     def observe_partial(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
         if not self.fidelity.active:
             return
         x = self._encoding.encode(config)
-        self._release(x)
+        self._ledger.release(x)
         level = self.fidelity.level_of_report(metrics)
         if level is not None:
             self._record(x, level, metrics)
@@ -201,15 +184,15 @@ class MOBSTER(Searcher):
             self.on_failed(config)
             return
         x = self._encoding.encode(config)
-        self._release(x)
+        self._ledger.release(x)
         level = self.fidelity.level_of_result(metrics)
         if level is not None:
             self._record(x, level, metrics)
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
         x = self._encoding.encode(config)
-        self._release(x)
-        self._seen.add(_key(x))
+        self._ledger.release(x)
+        self._ledger.mark_seen(x)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -219,47 +202,20 @@ class MOBSTER(Searcher):
 
     @property
     def n_pending(self) -> int:
-        return sum(self._pending_count.values())
-
-    def _release(self, x: np.ndarray) -> None:
-        key = _key(x)
-        count = self._pending_count.get(key, 0)
-        if count > 1:
-            self._pending_count[key] = count - 1
-        elif count == 1:
-            del self._pending_count[key]
-            del self._pending[key]
+        return len(self._ledger.pending)
 
     def _record(self, x: np.ndarray, level: float, metrics: Mapping[str, Any]) -> None:
         value = self._objective_value(metrics)
-        key = _key(x)
-        self._seen.add(key)
+        self._ledger.mark_seen(x)
         if value is None:
             return
         data = self._levels.get(level)
         if data is None:
-            data = self._levels[level] = _modules()[3].LevelData()
-        if data.add(key, x, value):
+            data = self._levels[level] = _modules()[4].LevelData()
+        if data.add(input_key(x), x, value):
             self._n_reports += 1
 
-    def _taken(self, x: np.ndarray) -> bool:
-        key = _key(x)
-        return key in self._seen or key in self._pending
-
     # -- choosing -------------------------------------------------------------------------
-
-    def _design_point(self) -> dict[str, Any]:
-        """The next scrambled Sobol point not evaluated or pending yet (a few tries)."""
-        if self._design is None:
-            from scipy.stats import qmc
-
-            n_params = len(self.space.tunable_names)
-            self._design = qmc.Sobol(n_params, scramble=True, rng=np.random.default_rng(self._design_seed))
-        for _ in range(16):
-            x = self._encoding.from_unit_rows(self._design.random(1))[0]
-            if not self._taken(x):
-                break
-        return self._encoding.decode(x)
 
     def _target_level(self) -> float:
         """The level expected improvement is measured at."""
@@ -273,15 +229,14 @@ class MOBSTER(Searcher):
         return levels[0]
 
     def _model_point(self) -> np.ndarray:
-        acquisition, data, model, mdata = _modules()
+        acquisition, data, fitting, model, mdata = _modules()
         if self._acquisition is None:
             self._acquisition = acquisition.AcquisitionOptimizer(self._encoding, **_OPTIMIZER)
         with one_blas_thread():
             level = self._target_level()
             self.model_level = level
             r = self.fidelity.unit(level)
-            dim = self._encoding.dim
-            lengthscales = None if self._theta is None else np.exp(self._theta[:dim])
+            lengthscales = fitting.lengthscales_of(self._theta, self._encoding.dim)
             X, raw, row_levels = mdata.training_set(self._levels, self.fidelity.unit, self.max_observations,
                                                     lengthscales)
             y = data.transform_outputs(raw)
@@ -295,38 +250,24 @@ class MOBSTER(Searcher):
                 mean, _ = model.Posterior(X, y, self._theta).predict(probe)
                 best = float(mean.min())
                 incumbents = X[np.argsort(mean, kind="stable")[:5], :-1]
-            if self._pending:
-                fake = np.array(list(self._pending.values()))
-                X = np.vstack([X, np.hstack([fake, np.full((len(fake), 1), r)])])
-                y = np.concatenate([y, np.full(len(fake), best)])
+            pending = self._ledger.pending.distinct()
+            if pending:
+                fake = np.array(pending)
+                X, y = fitting.with_liars(X, y, np.hstack([fake, np.full((len(fake), 1), r)]), best)
             posterior = mdata.AtLevel(model.Posterior(X, y, self._theta), r)
-            candidates = self._acquisition.candidates(self.rng, self._sobol_block, incumbents,
-                                                      posterior.lengthscales)
-            return self._acquisition.maximize(posterior, best, candidates, self._taken)
+            return self._acquisition.propose(  # type: ignore[no-any-return]
+                self.rng, self._sobol_block, incumbents, posterior, best, self._ledger.taken
+            )
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         """Refit the hyperparameters if the reports grew enough since the last fit."""
         if self._theta is not None and self._n_reports < self.refit_growth * self._fitted_at:
             return
-        _, data, model, _ = _modules()
-        dim = X.shape[1]
-        lengthscales = None if self._theta is None else np.exp(self._theta[:dim])
-        few = data.select_subset(X, y, _FIT_LIMIT, lengthscales)
-        starts = []
-        if self._theta is not None:
-            starts.append(self._theta)
-        if self._theta is None or len(X) <= _RESTART_LIMIT:
-            mean, sd = model.prior(dim)
-            starts.append(model.default_theta(dim))
-            starts.append(mean + sd * 0.5 * self.rng.standard_normal(len(mean)))
-        self._theta = model.fit(X[few], y[few], starts)
+        self._theta = _modules()[2].refit(X, y, self._theta, self.rng)
         self._fitted_at = self._n_reports
 
     def _sobol_block(self, n: int) -> np.ndarray:
-        from scipy.stats import qmc
-
-        engine = qmc.Sobol(len(self.space.tunable_names), scramble=True, rng=self.rng)
-        return engine.random(n)
+        return sobol_block(len(self.space.tunable_names), self.rng, n)
 
     def __repr__(self) -> str:
         return (

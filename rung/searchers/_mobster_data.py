@@ -3,7 +3,7 @@
 Observations are kept per level (see :mod:`._fidelity_levels`), one per config and level.
 The GP is fitted on at most ``cap`` of them, shared across levels by water-filling: levels
 with few points keep all of them and the others split what is left equally, each choosing
-its share with the single-fidelity GP's rule (:func:`._gp_data.select_subset`: the best,
+its share with the single-fidelity GP's rule (:func:`._gp._data.select_subset`: the best,
 the most recent and a spread of the rest). Low levels fill fastest under successive halving
 (two thirds of all reports sit at the first rung with eta = 3), so an unshared cap would be
 spent on the least informative points; the level the acquisition looks at keeps its points.
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _gp_data
+from ._gp import _data as _gp_data
 
 
 class LevelData:

@@ -38,6 +38,14 @@ def clip_unit(u: float) -> float:
     return 0.0 if u < 0.0 else 1.0 if u > 1.0 else float(u)
 
 
+def _checked_unit(u: Any) -> np.ndarray:
+    """``u`` as a float array clipped to [0, 1]; SpaceError if any entry is NaN."""
+    u = np.asarray(u, dtype=float)
+    if np.isnan(u).any():
+        raise SpaceError("cannot decode NaN from the unit interval")
+    return np.clip(u, 0.0, 1.0)
+
+
 class Domain(ABC):
     """The set of values one parameter can take, and how to draw and encode them.
 
@@ -77,6 +85,29 @@ class Domain(ABC):
     @abstractmethod
     def _grid(self, num_points: int | None) -> list[Any]:
         """All values (finite domains) or ``num_points`` checked values (continuous)."""
+
+    def to_unit_array(self, values: Sequence[Any]) -> np.ndarray:
+        """:meth:`to_unit` of each of ``values``, as a float array (numeric domains compute
+        it with numpy; it agrees with :meth:`to_unit` up to floating-point rounding)."""
+        return np.array([self.to_unit(value) for value in values], dtype=float)
+
+    def from_unit_array(self, u: np.ndarray) -> list[Any]:
+        """:meth:`from_unit` of each entry of ``u`` (a 1-d array), as a list of values."""
+        return [self.from_unit(x) for x in np.asarray(u, dtype=float).tolist()]
+
+    def snap_unit(self, u: np.ndarray) -> np.ndarray:
+        """Unit positions ``u`` moved to the positions of the values they decode to
+        (``to_unit(from_unit(u))`` entry by entry, exactly as the scalar methods compute it,
+        so a searcher's snapped candidates never drift from what a config encodes to)."""
+        return np.array([self.to_unit(self.from_unit(x)) for x in np.asarray(u, dtype=float).tolist()])
+
+    def unit_table(self) -> tuple[np.ndarray, list[Any]]:
+        """For a finite domain: the unit position of every value, ascending, and the values
+        in that order (ties keep grid order). Searchers snap and bin candidates with it."""
+        values = self.grid()
+        positions = np.array([self.to_unit(value) for value in values], dtype=float)
+        order = np.argsort(positions, kind="stable")
+        return positions[order], [values[i] for i in order]
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is one of the domain's values."""
@@ -236,6 +267,11 @@ class Choice(Domain):
             u = clip_unit(u)
         i = int(u * self._size)
         return self.values[i if i < self._size else self._size - 1]
+
+    def from_unit_array(self, u: np.ndarray) -> list[Any]:
+        u = _checked_unit(u)
+        index = np.minimum((u * self._size).astype(np.int64), self._size - 1)
+        return [self.values[i] for i in index.tolist()]
 
     def _grid(self, num_points: int | None) -> list[Any]:
         return list(self.values)

@@ -3,7 +3,9 @@
 Each class covers a linear and a log variant (``log=True``), so ``Uniform(1e-4, 1,
 log=True)`` is what ``loguniform(1e-4, 1)`` builds. Sampling is ``from_unit`` of a uniform
 draw (or a normal draw for the normal family), computed with ``math`` on Python floats to
-stay fast for single values.
+stay fast for single values. The uniform family and ints also map whole arrays at once with
+numpy (``to_unit_array`` / ``from_unit_array``, for ``Space.to_unit_array``); the normal
+family keeps the per-value loop of :class:`Domain`, as numpy has no normal quantile.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._domains import Domain, clip_unit, register
+from ._domains import Domain, _checked_unit, clip_unit, register
 from ._errors import SpaceError
 
 _STANDARD_NORMAL = NormalDist()
@@ -147,6 +149,18 @@ class Uniform(Domain):
         u = (x - self._lo) / self._span
         return 0.0 if u < 0.0 else 1.0 if u > 1.0 else u
 
+    def from_unit_array(self, u: np.ndarray) -> list[Any]:
+        x = self._lo + _checked_unit(u) * self._span
+        if self.log:
+            x = np.exp(x)
+        return np.clip(x, self.low, self.high).tolist()  # type: ignore[no-any-return]
+
+    def to_unit_array(self, values: Any) -> np.ndarray:
+        x = np.array([_as_float(value) for value in values], dtype=float)
+        if self.log:
+            x = np.log(np.maximum(x, self.low))
+        return np.clip((x - self._lo) / self._span, 0.0, 1.0)
+
     def validate(self, value: Any) -> float:
         x = _as_float(value)
         if not self.low <= x <= self.high:
@@ -237,6 +251,21 @@ class QUniform(Domain):
             x = math.log(x) if x > 0 else self._lo
         u = (x - self._lo) / self._span
         return 0.0 if u < 0.0 else 1.0 if u > 1.0 else u
+
+    def from_unit_array(self, u: np.ndarray) -> list[Any]:
+        x = self._lo + _checked_unit(u) * self._span
+        if self.log:
+            x = np.exp(x)
+        k = np.clip(np.rint(x / self.q), self._kmin, self._kmax).astype(np.int64)
+        snap = self._quantizer.snap  # Python rounding to q's decimals, as from_unit does
+        return [snap(int(i)) for i in k.tolist()]
+
+    def to_unit_array(self, values: Any) -> np.ndarray:
+        x = np.array([_as_float(value) for value in values], dtype=float)
+        if self.log:
+            positive = x > 0
+            x = np.where(positive, np.log(np.where(positive, x, 1.0)), self._lo)
+        return np.clip((x - self._lo) / self._span, 0.0, 1.0)
 
     def validate(self, value: Any) -> int | float:
         k = self._quantizer.multiple(value)
@@ -420,6 +449,21 @@ class RandInt(Domain):
             centre = 0.5 * (math.log(k - 0.5) + math.log(k + 0.5))
             return (centre - self._lo) / self._span
         return (k - self.low + 0.5) / self._size
+
+    def from_unit_array(self, u: np.ndarray) -> list[Any]:
+        u = _checked_unit(u)
+        if self.log:
+            k = np.rint(np.exp(self._lo + u * self._span)).astype(np.int64)
+            return np.clip(k, self.low, self.high).tolist()  # type: ignore[no-any-return]
+        i = np.minimum((u * self._size).astype(np.int64), self._size - 1)
+        return (self.low + i).tolist()  # type: ignore[no-any-return]
+
+    def to_unit_array(self, values: Any) -> np.ndarray:
+        k = np.clip(np.array([_as_int(value) for value in values], dtype=np.int64), self.low, self.high)
+        if self.log:
+            centre = 0.5 * (np.log(k - 0.5) + np.log(k + 0.5))
+            return (centre - self._lo) / self._span  # type: ignore[no-any-return]
+        return (k - self.low + 0.5) / self._size  # type: ignore[no-any-return]
 
     def validate(self, value: Any) -> int:
         k = _as_int(value)

@@ -80,6 +80,7 @@ class Space(Mapping[str, Domain]):
         self._check_conditions()
         self._tunable = [n for n, d in domains.items() if not isinstance(d, Constant)]
         self._unit_index = {name: i for i, name in enumerate(self._tunable)}
+        self._order = order
         self._plan = [(name, domains[name], domains[name].conditions) for name in order]
         self._reorder = order != self._names
 
@@ -134,6 +135,12 @@ class Space(Mapping[str, Domain]):
     def tunable_names(self) -> list[str]:
         """Names of the non-constant parameters: the coordinates of ``to_unit``."""
         return list(self._tunable)
+
+    @property
+    def order(self) -> list[str]:
+        """All parameter names with every parent before its children (otherwise in
+        declaration order): the order in which a config's activity is decided."""
+        return list(self._order)
 
     @property
     def is_finite(self) -> bool:
@@ -290,6 +297,78 @@ class Space(Mapping[str, Domain]):
         except SpaceError as err:
             raise err.for_param(name) from None
         return self._ordered(values)
+
+    def to_unit_array(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Many configs as an ``(n, d)`` array of the unit cube (rows as :meth:`to_unit`,
+        NaN where a parameter is inactive), with each column's transform applied to the
+        whole column at once."""
+        configs = list(configs)
+        n = len(configs)
+        out = np.full((n, len(self._tunable)), math.nan)
+        columns: dict[str, list[Any]] = {}
+        active: dict[str, np.ndarray] = {}
+        name = None
+        try:
+            for name, domain, conditions in self._plan:
+                mask = self._active_rows(conditions, columns, active, n)
+                values: list[Any] = [None] * n
+                for r in np.flatnonzero(mask).tolist():
+                    config = configs[r]
+                    if name in config:
+                        values[r] = config[name]
+                    elif isinstance(domain, Constant):
+                        values[r] = domain.value
+                    else:
+                        raise SpaceError(f"missing from config {r}", name)
+                columns[name], active[name] = values, mask
+                i = self._unit_index.get(name)
+                if i is not None and mask.any():
+                    rows = np.flatnonzero(mask)
+                    out[rows, i] = domain.to_unit_array([values[r] for r in rows.tolist()])
+        except SpaceError as err:
+            raise err.for_param(name) from None
+        return out
+
+    def from_unit_array(self, U: np.ndarray) -> list[dict[str, Any]]:
+        """The configs at the rows of ``U``, an ``(n, d)`` array of the unit cube (the
+        inverse of :meth:`to_unit_array`; rows as :meth:`from_unit`)."""
+        U = np.asarray(U, dtype=float)
+        if U.ndim != 2 or U.shape[1] != len(self._tunable):
+            raise SpaceError(
+                f"expected an (n, {len(self._tunable)}) array of unit coordinates "
+                f"({', '.join(self._tunable)}), got shape {U.shape}"
+            )
+        n = len(U)
+        columns: dict[str, list[Any]] = {}
+        active: dict[str, np.ndarray] = {}
+        name = None
+        try:
+            for name, domain, conditions in self._plan:
+                mask = self._active_rows(conditions, columns, active, n)
+                i = self._unit_index.get(name)
+                values: list[Any] = [domain.value] * n if i is None else [None] * n
+                if i is not None and mask.any():
+                    rows = np.flatnonzero(mask)
+                    for r, value in zip(rows.tolist(), domain.from_unit_array(U[rows, i])):
+                        values[r] = value
+                columns[name], active[name] = values, mask
+        except SpaceError as err:
+            raise err.for_param(name) from None
+        names = self._names
+        return [
+            {name: columns[name][r] for name in names if active[name][r]} for r in range(n)
+        ]
+
+    @staticmethod
+    def _active_rows(
+        conditions: Sequence[Any], columns: Mapping[str, list[Any]], active: Mapping[str, np.ndarray], n: int
+    ) -> np.ndarray:
+        """Rows in which every condition holds on an active parent (parents decided first)."""
+        mask = np.ones(n, dtype=bool)
+        for condition in conditions:
+            parent, on = columns[condition.parent], active[condition.parent]
+            mask &= np.array([bool(on[r]) and condition.holds(parent[r]) for r in range(n)], dtype=bool)
+        return mask
 
     # -- grid ---------------------------------------------------------------------------
 

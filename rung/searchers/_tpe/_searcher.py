@@ -5,7 +5,8 @@ fits a density ``l(x)`` to the good configs and ``g(x)`` to the bad ones, draws 
 from ``l`` and evaluates the one maximizing ``l(x) / g(x)`` (which ranks candidates as
 expected improvement does). Densities live in the space's unit cube, so log scales, ints,
 quantized values, choices and normal priors are all handled by the space's own mapping;
-the kernels are described in :mod:`._tpe_parzen`, the columns in :mod:`._tpe_encoding`.
+the kernels are described in :mod:`._parzen`, the columns in :mod:`._encoding`, and the
+scoring of candidates (shared with BOHB) in :mod:`._scoring`.
 
 Defaults of the (default) multivariate model, and why (measured on Branin, Hartmann 6, Ackley 5, Rastrigin 5 and five more test
 functions at 50 evaluations, 60 seeds, normalized score against random search; the
@@ -13,7 +14,7 @@ defaults of Bergstra et al. and Optuna in brackets):
 
 * kernel widths by the distance to the neighbouring centres, per centre (Optuna's rule;
   [Scott's rule, one width per column]), floored at 0.3 times Scott's width (see
-  :mod:`._tpe_parzen`): the largest single gain, about +15 points on average, and Branin
+  :mod:`._parzen`): the largest single gain, about +15 points on average, and Branin
   no longer has seeds that end far from an optimum. One width per
   column is set by the spread of the whole good group, so it cannot be narrow around the
   best configs and wide around an isolated one at the same time;
@@ -30,15 +31,16 @@ defaults of Bergstra et al. and Optuna in brackets):
 from __future__ import annotations
 
 import math
-from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..space import Space
-from ._base import Searcher
-from ._tpe_encoding import Encoding
-from ._tpe_history import History, Pending, bad_centres
+from ...space import Space
+from .._base import Searcher
+from .._checks import int_at_least, one_of, positive_number
+from ._encoding import Encoding
+from ._history import History, Pending, bad_centres
+from ._scoring import best_candidate, with_extra_bad
 
 
 #: Share of the observations in the good group by default (see the module docstring).
@@ -86,18 +88,6 @@ def _gamma_rule(
         )
     fraction = float(gamma)
     return lambda n: math.ceil(fraction * n)
-
-
-def _positive_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {name}={value!r}")
-    return int(value)
-
-
-def _one_of(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return str(value)
 
 
 class TPE(Searcher):
@@ -150,7 +140,7 @@ class TPE(Searcher):
         Kernel widths: ``"neighbour"`` (default when multivariate), per centre and column,
         the distance to the neighbouring centres (narrow where good configs crowd, wide
         around isolated ones); ``"scott"`` (default when univariate), one width per column
-        from the group's spread (Scott's rule). See :mod:`._tpe_parzen`.
+        from the group's spread (Scott's rule). See :mod:`._parzen`.
     good_weights:
         Weights of the good group's kernels: ``"improvement"`` (default when
         multivariate), 3/4 by each config's margin over the best bad config,
@@ -183,18 +173,12 @@ class TPE(Searcher):
         good_weights: str | None = None,
     ) -> None:
         super().__init__(space, metric, mode, seed)
-        self.n_initial = _positive_int("n_initial", n_initial, 1)
-        self.n_candidates = _positive_int("n_candidates", n_candidates, 1)
+        self.n_initial = int_at_least("n_initial", n_initial, 1)
+        self.n_candidates = int_at_least("n_candidates", n_candidates, 1)
         if max_bad_centres is not None:
-            max_bad_centres = _positive_int("max_bad_centres", max_bad_centres, 4)
+            max_bad_centres = int_at_least("max_bad_centres", max_bad_centres, 4)
         self.max_bad_centres = max_bad_centres
-        if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float)) or not (
-            prior_weight > 0 and math.isfinite(prior_weight)
-        ):
-            raise ValueError(
-                f"prior_weight must be a positive number, got prior_weight={prior_weight!r}"
-            )
-        self.prior_weight = float(prior_weight)
+        self.prior_weight = positive_number("prior_weight", prior_weight)
         self.multivariate = bool(multivariate)
         self.constant_liar = bool(constant_liar)
         self.failed_as_bad = bool(failed_as_bad)
@@ -203,13 +187,12 @@ class TPE(Searcher):
             bandwidth = "neighbour" if self.multivariate else "scott"
         if good_weights is None:
             good_weights = "improvement" if self.multivariate else "uniform"
-        self.bandwidth = _one_of("bandwidth", bandwidth, ("neighbour", "scott"))
-        self.good_weights = _one_of("good_weights", good_weights, ("improvement", "uniform"))
+        self.bandwidth = one_of("bandwidth", bandwidth, ("neighbour", "scott"))
+        self.good_weights = one_of("good_weights", good_weights, ("improvement", "uniform"))
         self._set_starting_points(points_to_evaluate)
         self._encoding = Encoding(self.space)
         self._history = History(self._encoding.d)
         self._pending = Pending(self._encoding.d)
-        self._parzen: ModuleType | None = None
 
     # -- state --------------------------------------------------------------------------
 
@@ -263,33 +246,17 @@ class TPE(Searcher):
     # -- the model ----------------------------------------------------------------------
 
     def _model_suggestion(self) -> dict[str, Any]:
-        if self._parzen is None:
-            # Imported on first use: it loads scipy, which `import rung` should not pay for.
-            from . import _tpe_parzen
-
-            self._parzen = _tpe_parzen
-        history, encoding = self._history, self._encoding
+        history = self._history
         n_good = min(max(int(self.gamma(history.n_finite)), 1), history.n_finite)
         good = history.x[:n_good]
         bad, bad_weights = bad_centres(history, n_good, self.max_bad_centres, self.rng)
         if self.constant_liar and self._pending.n:
-            bad = np.vstack([bad, self._pending.points()])
-            bad_weights = np.concatenate([bad_weights, np.ones(self._pending.n)])
-        make = self._parzen.Parzen
-        rule, multivariate = self.bandwidth, self.multivariate
-        good_weights = self._good_weights(n_good)
-        l = make(encoding, good, good_weights, self.prior_weight, multivariate, rule)
-        g = make(encoding, bad, bad_weights, self.prior_weight, multivariate, rule)
-
-        x, bins = l.sample(self.rng, self.n_candidates)
-        if self.multivariate:
-            active = encoding.active(x)
-            score = l.log_density(x, bins, active) - g.log_density(x, bins, active)
-            best = x[int(np.argmax(score))]
-        else:
-            # Each parameter keeps its own best candidate value.
-            score = l.log_density(x, bins) - g.log_density(x, bins)
-            best = x[np.argmax(score, axis=0), np.arange(encoding.d)]
+            bad, bad_weights = with_extra_bad(bad, bad_weights, self._pending.points())
+        best = best_candidate(
+            self._encoding, good, self._good_weights(n_good), bad, bad_weights,
+            prior_weight=self.prior_weight, multivariate=self.multivariate, bandwidth=self.bandwidth,
+            n_candidates=self.n_candidates, rng=self.rng,
+        )
         return self.space.from_unit(best)
 
     def _good_weights(self, n_good: int) -> np.ndarray:

@@ -52,7 +52,7 @@ import math
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ._tpe_encoding import CAT, CONT, ORD, Encoding
+from ._encoding import CAT, CONT, ORD, Encoding
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _PRIOR_VARIANCE = 1.0 / 12.0  # variance of U(0, 1)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Choice, Constant, Domain, QNormal, Space
+from ...space import Choice, Constant, Domain, QNormal, Space
 
 #: Value of an inactive numeric coordinate.
 INACTIVE = 0.5
@@ -62,25 +62,7 @@ class _Param:
             return column
         if self.positions is not None:
             return self.positions[self.index(column)]
-        domain = self.domain
-        return np.array([domain.to_unit(domain.from_unit(float(u))) for u in column])
-
-
-def _topological(space: Space) -> list[str]:
-    """All names, every parent before its children (Space checked there are no cycles)."""
-    order: list[str] = []
-    placed: set[str] = set()
-    pending = list(space.names)
-    while pending:
-        rest = []
-        for name in pending:
-            if all(c.parent in placed for c in space[name].conditions):
-                order.append(name)
-                placed.add(name)
-            else:
-                rest.append(name)
-        pending = rest
-    return order
+        return self.domain.snap_unit(column)
 
 
 class Encoding:
@@ -100,10 +82,7 @@ class Encoding:
             elif domain.is_finite:
                 positions, values = None, []
                 if domain.grid_size() <= _TABLE_LIMIT:
-                    values = domain.grid()
-                    positions = np.array([domain.to_unit(v) for v in values])
-                    order = np.argsort(positions, kind="stable")
-                    positions, values = positions[order], [values[i] for i in order]
+                    positions, values = domain.unit_table()
                 param = _Param(name, domain, unit, "discrete", slice(column, column + 1), positions, values)
             elif isinstance(domain, QNormal):  # unbounded, so not finite, but still discrete
                 param = _Param(name, domain, unit, "discrete", slice(column, column + 1))
@@ -113,7 +92,7 @@ class Encoding:
             self.params.append(param)
         self.dim = column
         self._by_name = {p.name: p for p in self.params}
-        self._order = _topological(space)
+        self._order = space.order
         self._conditional = any(space[name].conditions for name in space.names)
         # Per condition on a finite parent: whether it holds for each of the parent's values.
         self._holds_cache: dict[int, np.ndarray] = {}

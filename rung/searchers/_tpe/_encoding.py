@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Choice, Constant, Domain, QNormal, QUniform, RandInt, Space
+from ...space import Choice, Constant, Domain, QNormal, QUniform, RandInt, Space
 
 CONT, ORD, CAT = 0, 1, 2
 
@@ -70,24 +70,6 @@ class _Param:
     tests: list[_Test] = field(default_factory=list)
 
 
-def _topological(space: Space) -> list[str]:
-    """Parameter names with every parent before its children."""
-    order: list[str] = []
-    done: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        done.add(name)  # the space refused cycles at construction
-        for condition in space[name].conditions:
-            visit(condition.parent)
-        order.append(name)
-
-    for name in space:
-        visit(name)
-    return order
-
-
 def _ordinal_values(domain: Domain) -> list[Any] | None:
     """All values of an int or quantized-uniform domain, if few enough to list and if each
     round-trips through the unit interval exactly (so a bin decodes to its own value)."""
@@ -107,9 +89,7 @@ def _column(name: str, domain: Domain) -> Column:
         return Column(name, domain, CAT, size=domain.grid_size())
     values = _ordinal_values(domain)
     if values is not None:
-        positions = np.array([domain.to_unit(v) for v in values], dtype=float)
-        order = np.argsort(positions, kind="stable")
-        positions = positions[order]
+        positions, _ = domain.unit_table()
         edges = np.empty(len(positions) + 1)
         edges[0], edges[-1] = 0.0, 1.0
         edges[1:-1] = 0.5 * (positions[:-1] + positions[1:])
@@ -142,7 +122,7 @@ class Encoding:
 
     def _build_plan(self, space: Space, index: dict[str, int]) -> list[_Param]:
         plan = []
-        for name in _topological(space):
+        for name in space.order:
             param = _Param(name, index.get(name))
             for condition in space[name].conditions:
                 parent = space[condition.parent]
@@ -153,10 +133,9 @@ class Encoding:
                 elif self.columns[column].kind == CONT:
                     test.holds = condition.holds
                 else:
-                    values = parent.grid()
-                    if self.columns[column].kind == ORD:
-                        # Values in the order of their unit positions, like the bins.
-                        values = sorted(values, key=parent.to_unit)
+                    # Values in the order of their unit positions, like the bins
+                    # (a choice's grid order already is).
+                    _, values = parent.unit_table()
                     test.table = np.array([condition.holds(v) for v in values], dtype=bool)
                 param.tests.append(test)
             plan.append(param)
@@ -186,8 +165,7 @@ class Encoding:
             b = bins[:, k] = self.bin_of(j, x[:, j])
             x[:, j] = self.columns[j].positions[b]
         for j in self.snapped:
-            domain = self.columns[j].domain
-            x[:, j] = [domain.to_unit(domain.from_unit(u)) for u in x[:, j].tolist()]
+            x[:, j] = self.columns[j].domain.snap_unit(x[:, j])
         return bins
 
     def bin_widths(self, bins: np.ndarray) -> np.ndarray:

@@ -29,8 +29,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import optimize, special
 
-from ._gp_encoding import Encoding
-from ._gp_model import Posterior
+from ._encoding import Encoding
+from ._model import Posterior
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _LOG_SQRT_PI_2 = 0.5 * math.log(0.5 * math.pi)
@@ -130,6 +130,19 @@ class AcquisitionOptimizer:
             local = local + (flip & ~enc.continuous) * rng.random(picks.shape) * 2.0
             parts.append(enc.canonical(local))
         return np.vstack(parts)
+
+    def propose(
+        self,
+        rng: np.random.Generator,
+        sobol: Callable[[int], np.ndarray],
+        incumbents: np.ndarray,
+        posterior: Posterior,
+        best: float,
+        taken: Callable[[np.ndarray], bool],
+    ) -> np.ndarray:
+        """Candidates around ``incumbents`` and across the cube, then :meth:`maximize`."""
+        candidates = self.candidates(rng, sobol, incumbents, posterior.lengthscales)
+        return self.maximize(posterior, best, candidates, taken)
 
     # -- optimization ---------------------------------------------------------------------
 

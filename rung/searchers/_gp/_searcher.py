@@ -4,10 +4,11 @@ Each suggestion after the initial design fits a GP (Matern 5/2 kernel with one l
 per input, signal variance and observation noise, by maximum a posteriori) to the observed
 results and returns the config that maximizes log expected improvement over the lowest
 posterior mean at the observed points (see ``GP._model_point``). The pieces live in
-small modules: ``_gp_encoding`` (configs as GP inputs: one-hot categoricals, snapped
-integers, imputed inactive parameters), ``_gp_data`` (output transform, bounded subset of
-observations), ``_gp_model`` (kernel, fit, posterior) and ``_gp_acquisition`` (log EI and its
-optimizer).
+small modules of this package: ``_encoding`` (configs as GP inputs: one-hot categoricals,
+snapped integers, imputed inactive parameters), ``_data`` (output transform, bounded subset
+of observations), ``_model`` (kernel, fit, posterior), ``_fitting`` (warm-started refits),
+``_acquisition`` (log EI and its optimizer), ``_design`` (Sobol design and candidates) and
+``_ledger`` (pending and known inputs). MOBSTER builds on the same modules.
 
 Parallel workers: configs suggested but not observed yet are *pending*. They join the GP
 with the incumbent's value as a fake observation (a "constant liar"), which makes expected
@@ -16,7 +17,7 @@ and ``on_failed`` remove them. Failed configs are never fitted, but are not sugg
 
 Cost: the GP conditions on at most ``max_observations`` results (``_gp_data`` says which),
 its hyperparameters are refitted on at most 100 of them, warm-started from the previous
-fit, and the linear algebra runs on one BLAS thread (``_gp_threads``).
+fit, and the linear algebra runs on one BLAS thread (``_threads``).
 """
 
 from __future__ import annotations
@@ -27,22 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Space
-from ._base import Searcher
-from ._gp_encoding import Encoding
-from ._gp_threads import one_blas_thread
+from ...space import Space
+from .._base import Searcher
+from ._design import SobolDesign, sobol_block
+from ._encoding import Encoding
+from ._ledger import Ledger
+from ._threads import one_blas_thread
 
 #: Default cap on the observations the GP is fitted on (cost grows as its cube).
 MAX_OBSERVATIONS = 200
-# A refit starts from the previous hyperparameters, which move little from one observation
-# to the next. On up to this many observations it also starts from the prior mode and from a
-# prior draw: with few data the likelihood has several optima and moves a lot per point,
-# and the fits are cheap; later a cold start costs ten warm ones and rarely wins.
-_RESTART_LIMIT = 50
-# The hyperparameters are fitted on at most this many of the GP's observations. A likelihood
-# evaluation costs O(n^3): on 100 points it is about 6 times cheaper than on 200, and the fit
-# takes about 20 of them per suggestion.
-_FIT_LIMIT = 100
 # Fewest observations a model is fitted on.
 _MIN_MODEL = 2
 # A candidate whose posterior variance is below this fraction of the signal variance is
@@ -52,17 +46,12 @@ _MIN_MODEL = 2
 _MIN_RELATIVE_VARIANCE = 1e-4
 
 
-def _modules() -> tuple[ModuleType, ModuleType, ModuleType]:
+def _modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType]:
     """The model modules, imported on first use: they load scipy, which ``import rung``
     should not pay for."""
-    from . import _gp_acquisition, _gp_data, _gp_model
+    from . import _acquisition, _data, _fitting, _model
 
-    return _gp_acquisition, _gp_data, _gp_model
-
-
-def _key(x: np.ndarray) -> bytes:
-    """Identity of a GP input, robust to float noise in a config's round trip."""
-    return (np.round(x, 9) + 0.0).tobytes()  # + 0.0 turns -0.0 into 0.0
+    return _acquisition, _data, _fitting, _model
 
 
 class GP(Searcher):
@@ -110,34 +99,38 @@ class GP(Searcher):
         self.max_observations = max_observations
         self._encoding = Encoding(self.space)
         self._acquisition: Any = None
-        self._design: Any = None  # the Sobol sequence of the initial design, made on first use
-        self._design_seed = int(self.rng.integers(2**63))
+        self._design = SobolDesign(self._encoding, self.rng)  # the initial design
         self._X: list[np.ndarray] = []  # fitted observations (GP inputs)
         self._y: list[float] = []  # their metric, oriented for minimization
-        self._pending: list[np.ndarray] = []
-        self._seen: set[bytes] = set()  # observed or failed: not worth suggesting again
+        self._ledger = Ledger()  # pending, and observed or failed: not worth suggesting again
         self._theta: np.ndarray | None = None  # the last fitted hyperparameters
         self._fitted: tuple[int, np.ndarray, np.ndarray] | None = None  # (n observed, X, y) fitted
+
+    @property
+    def n_pending(self) -> int:
+        """Configs suggested and not yet observed or failed."""
+        return len(self._ledger.pending)
 
     # -- the contract ---------------------------------------------------------------------
 
     def suggest(self) -> dict[str, Any] | None:
         config = self._next_starting_point()
+        pending = self._ledger.pending
         if config is not None:
             pass  # the user's starting points come first
         elif self._encoding.dim == 0:
             config = self.space.sample(self.rng)  # nothing to tune
-        elif len(self._y) < _MIN_MODEL or len(self._y) + len(self._pending) < self.n_initial:
-            config = self._design_point()
+        elif len(self._y) < _MIN_MODEL or len(self._y) + len(pending) < self.n_initial:
+            config = self._design.next(self._ledger.taken)
         else:
             config = self._encoding.decode(self._model_point())
-        self._pending.append(self._encoding.encode(config))
+        self._ledger.suggested(self._encoding.encode(config))
         return config
 
     def observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
         x = self._encoding.encode(config)
-        self._release(x)
-        self._seen.add(_key(x))
+        self._ledger.release(x)
+        self._ledger.mark_seen(x)
         value = self._objective_value(metrics)
         if value is not None:
             self._X.append(x)
@@ -145,35 +138,10 @@ class GP(Searcher):
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
         x = self._encoding.encode(config)
-        self._release(x)
-        self._seen.add(_key(x))
+        self._ledger.release(x)
+        self._ledger.mark_seen(x)
 
     # -- internals ------------------------------------------------------------------------
-
-    def _release(self, x: np.ndarray) -> None:
-        key = _key(x)
-        for i, pending in enumerate(self._pending):
-            if _key(pending) == key:
-                del self._pending[i]
-                return
-
-    def _taken(self, x: np.ndarray) -> bool:
-        key = _key(x)
-        return key in self._seen or any(_key(p) == key for p in self._pending)
-
-    def _design_point(self) -> dict[str, Any]:
-        """The next scrambled Sobol point not evaluated or pending yet (a few tries)."""
-        if self._design is None:
-            from scipy.stats import qmc
-
-            n_params = len(self.space.tunable_names)
-            self._design = qmc.Sobol(n_params, scramble=True, rng=np.random.default_rng(self._design_seed))
-        for _ in range(16):
-            u = self._design.random(1)
-            x = self._encoding.from_unit_rows(u)[0]
-            if not self._taken(x):
-                break
-        return self._encoding.decode(x)
 
     def _model_point(self) -> np.ndarray:
         """The canonical GP input maximizing log EI given observations and pending trials.
@@ -188,7 +156,7 @@ class GP(Searcher):
         to 36, with Hartmann 6 unchanged (93 to 94.5). Candidates the model
         already knows (see ``_MIN_RELATIVE_VARIANCE``) count as taken.
         """
-        acquisition, _, model = _modules()
+        acquisition, _, fitting, model = _modules()
         if self._acquisition is None:
             self._acquisition = acquisition.AcquisitionOptimizer(self._encoding)
         with one_blas_thread():
@@ -197,49 +165,33 @@ class GP(Searcher):
             fitted_mean = posterior.predict(X)[0]
             best = float(fitted_mean.min())
             incumbents = X[np.argsort(fitted_mean, kind="stable")[:5]]
-            if self._pending:
-                # Constant liar: pending configs "returned" the incumbent's value.
-                X = np.vstack([X, np.array(self._pending)])
-                y = np.concatenate([y, np.full(len(self._pending), best)])
+            pending = self._ledger.pending.points()
+            if pending:
+                X, y = fitting.with_liars(X, y, np.array(pending), best)
                 posterior = model.Posterior(X, y, self._theta)
-            candidates = self._acquisition.candidates(
-                self.rng, self._sobol_block, incumbents, posterior.lengthscales
-            )
             floor = _MIN_RELATIVE_VARIANCE * posterior.signal
 
             def uninformative(x: np.ndarray) -> bool:
-                return self._taken(x) or float(posterior.predict(x[None, :])[1][0]) < floor
+                return self._ledger.taken(x) or float(posterior.predict(x[None, :])[1][0]) < floor
 
-            return self._acquisition.maximize(posterior, best, candidates, uninformative)
+            return self._acquisition.propose(  # type: ignore[no-any-return]
+                self.rng, self._sobol_block, incumbents, posterior, best, uninformative
+            )
 
     def _fitted_data(self) -> tuple[np.ndarray, np.ndarray]:
         """The observations the GP sees (inputs, transformed outputs), with the
         hyperparameters refitted if the observations changed since the last fit."""
         if self._fitted is not None and self._fitted[0] == len(self._y):
             return self._fitted[1], self._fitted[2]
-        _, data, model = _modules()
+        _, data, fitting, _ = _modules()
         X_all, y_all = np.array(self._X), np.array(self._y)
-        dim = self._encoding.dim
-        lengthscales = None if self._theta is None else np.exp(self._theta[:dim])
+        lengthscales = fitting.lengthscales_of(self._theta, self._encoding.dim)
         keep = data.select_subset(X_all, y_all, self.max_observations, lengthscales)
         X, y = X_all[keep], data.transform_outputs(y_all[keep])
-        # The hyperparameters (d + 2 numbers) are pinned down by far fewer points than the
-        # posterior benefits from: fit them on a subset of the subset, chosen the same way.
-        few = data.select_subset(X, y, _FIT_LIMIT, lengthscales)
-        starts = []
-        if self._theta is not None:
-            starts.append(self._theta)
-        if self._theta is None or len(X) <= _RESTART_LIMIT:
-            mean, sd = model.prior(dim)
-            starts.append(model.default_theta(dim))
-            starts.append(mean + sd * 0.5 * self.rng.standard_normal(len(mean)))
-        self._theta = model.fit(X[few], y[few], starts)
+        self._theta = fitting.refit(X, y, self._theta, self.rng)
         self._fitted = (len(self._y), X, y)
         return X, y
 
     def _sobol_block(self, n: int) -> np.ndarray:
         """``n`` scrambled Sobol points of the unit cube, freshly scrambled each time."""
-        from scipy.stats import qmc
-
-        engine = qmc.Sobol(len(self.space.tunable_names), scramble=True, rng=self.rng)
-        return engine.random(n)
+        return sobol_block(len(self.space.tunable_names), self.rng, n)

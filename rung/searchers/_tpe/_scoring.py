@@ -1,0 +1,53 @@
+"""One TPE suggestion from a good and a bad group: fit ``l`` and ``g``, draw, score, pick.
+
+TPE and BOHB differ in how they form the groups (one history, or one per resource level,
+with failed and lower-level configs in the bad group) but not in what follows, which lives
+here: the bad group gets its extra rows (pending configs as constant liars, failures), the
+two Parzen densities are fitted, ``n_candidates`` draws from ``l`` are scored by
+``log l - log g`` and the best is returned. Multivariate: the best candidate as a whole;
+univariate: each parameter its own best candidate value (Bergstra et al.'s original TPE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._encoding import Encoding
+
+
+def with_extra_bad(
+    bad: np.ndarray, weights: np.ndarray, extra: Sequence[np.ndarray] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bad group's centres and weights with the rows ``extra`` added at weight 1."""
+    if not len(extra):
+        return bad, weights
+    return np.vstack([bad, np.asarray(extra)]), np.concatenate([weights, np.ones(len(extra))])
+
+
+def best_candidate(
+    encoding: Encoding,
+    good: np.ndarray,
+    good_weights: np.ndarray,
+    bad: np.ndarray,
+    bad_weights: np.ndarray,
+    *,
+    prior_weight: float,
+    multivariate: bool,
+    bandwidth: str,
+    n_candidates: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The unit-cube point maximizing ``l(x) / g(x)`` among draws from ``l``."""
+    from ._parzen import Parzen  # loads scipy: only once a model is needed
+
+    l = Parzen(encoding, good, good_weights, prior_weight, multivariate, bandwidth)
+    g = Parzen(encoding, bad, bad_weights, prior_weight, multivariate, bandwidth)
+    x, bins = l.sample(rng, n_candidates)
+    if multivariate:
+        active = encoding.active(x)
+        score = l.log_density(x, bins, active) - g.log_density(x, bins, active)
+        return x[int(np.argmax(score))]  # type: ignore[no-any-return]
+    score = l.log_density(x, bins) - g.log_density(x, bins)
+    return x[np.argmax(score, axis=0), np.arange(encoding.d)]  # type: ignore[no-any-return]
