@@ -224,3 +224,31 @@ def test_importing_a_broken_module_names_the_module_and_its_error(tmp_path):
     text = SPEC.format(module=name)
     with pytest.raises(SpecError, match=rf"trial\.function: importing module '{name}' failed: ModuleNotFoundError"):
         load_spec(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("backend", ["process", "inprocess", "simulator"])
+def test_validating_a_spec_builds_no_backend_and_runs_nothing(tmp_path, module, monkeypatch, backend):
+    import subprocess
+
+    from rung.backends import _registry
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validating a spec must not run a subprocess")
+
+    for name in ("run", "Popen", "check_output"):
+        monkeypatch.setattr(subprocess, name, refuse)
+    built = []
+    for name, factory in list(_registry._factories.items()):
+        class Refusing(factory):
+            def __init__(self, *args, **kwargs):
+                built.append(name)
+                raise AssertionError("validating a spec must not build a backend")
+        monkeypatch.setitem(_registry._factories, name, Refusing)
+    spec = load_spec(write(tmp_path, spec_text(module, replace=[("backend: inprocess", f"backend: {backend}")])))
+    assert spec.backend == backend and built == []
+
+
+def test_the_backend_limit_is_read_without_building_one(tmp_path, module):
+    text = spec_text(module, replace=[("max_concurrent: 1", "max_concurrent: 2")])
+    with pytest.raises(SpecError, match="runs at most 1 trial"):
+        load_spec(write(tmp_path, text))
