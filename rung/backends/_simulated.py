@@ -90,17 +90,19 @@ class Simulated(SimulatedProblem):
             )
         if isinstance(time_scale, bool) or not isinstance(time_scale, numbers.Real) or not time_scale >= 0:
             raise ValueError(f"time_scale must be a number >= 0, got time_scale={time_scale!r}")
-        self.source = source
+        self.source: SimulatedObjective | Callable[[dict[str, Any]], Any] = source
         self.time_scale = float(time_scale)
 
     def steps(self, config: dict[str, Any], start_step: int) -> Iterator[tuple[float, dict[str, Any]]]:
-        if hasattr(self.source, "steps"):
-            return iter(self.source.steps(config, start_step))
+        steps = getattr(self.source, "steps", None)
+        if steps is not None:
+            return iter(steps(config, start_step))
         return self._single_step(config, start_step)
 
     def _single_step(self, config: dict[str, Any], start_step: int) -> Iterator[tuple[float, dict[str, Any]]]:
         if start_step == 0:
-            yield self.source(config)  # type: ignore[operator]
+            assert callable(self.source)
+            yield self.source(config)
 
     def __repr__(self) -> str:
         return f"simulated({self.source!r})"

@@ -51,12 +51,15 @@ class Bandit(EarlyTerminationPolicy):
 
     def cutoff(self, best: float) -> float:
         """The worst value that still continues when the best value at the point is ``best``."""
+        factor = self.slack_factor
         if self.slack_amount is not None:
             slack = self.slack_amount
+        elif factor is None:
+            raise AssertionError("Bandit has neither slack_amount nor slack_factor")
         elif self.objective.mode == "min":
-            slack = abs(best) * self.slack_factor
+            slack = abs(best) * factor
         else:
-            slack = abs(best) * self.slack_factor / (1 + self.slack_factor)
+            slack = abs(best) * factor / (1 + factor)
         return best + slack if self.objective.mode == "min" else best - slack
 
     def _judge(self, point: float, record: PointRecord, others: list[PointRecord]) -> Decision | None:

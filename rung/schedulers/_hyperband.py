@@ -64,7 +64,7 @@ class Hyperband(Scheduler):
         self.levels = _rungs.rung_levels(min_resource, max_resource, reduction_factor)
         self.bracket_sizes = _rungs.hyperband_sizes(len(self.levels), reduction_factor)
         self.bracket_levels = list(self.levels)  # bracket s = s_max - i starts at levels[i]
-        common = dict(resource_attr=resource_attr, min_resource=min_resource, max_resource=max_resource,
+        common: dict[str, Any] = dict(resource_attr=resource_attr, min_resource=min_resource, max_resource=max_resource,
                       reduction_factor=reduction_factor)
         self._impl: SuccessiveHalving | ASHA
         if type == "synchronous":

@@ -100,6 +100,7 @@ class EarlyTerminationPolicy(Scheduler):
         if point is None or point <= running.last_point:
             return decision
         running.last_point = point
+        assert running.best is not None  # set by this very report at the latest
         record = PointRecord(value, running.total / running.count, running.best)
         at_point = self._points.setdefault(point, {})
         others = [other for trial_id, other in at_point.items() if trial_id != trial.trial_id]

@@ -36,7 +36,7 @@ class Truncation(EarlyTerminationPolicy):
             and float(truncation_percentage).is_integer()
             and 1 <= truncation_percentage <= 99
         )
-        if not ok:
+        if not ok or truncation_percentage is None:
             raise ValueError(
                 "truncation_percentage must be an integer from 1 to 99 (the share of the worst "
                 f"trials stopped at each evaluation), got truncation_percentage={truncation_percentage!r}"

@@ -114,9 +114,9 @@ class Checker:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             kind = "a positive number" if positive else "a finite number"
             raise self.error(path, f"must be {kind}, got {describe(value)}{number_hint(value)}")
-        if positive and not value > 0:
+        if positive and not float(value) > 0:
             raise self.error(path, f"must be a positive number, got {value!r}")
-        return value
+        return value if isinstance(value, int) else float(value)
 
     def integer(self, value: Any, path: FieldPath, positive: bool = False) -> int | None:
         """An int (None passes), strictly positive if ``positive``."""

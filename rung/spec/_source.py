@@ -64,9 +64,11 @@ def _collect(node: yaml.Node, path: FieldPath, lines: dict[FieldPath, int], file
                 field = ".".join(str(part) for part in (*path, key))
                 raise SpecError(f"duplicate key {key!r}", file, field, line)
             seen.add(key)
-            lines[(*path, key)] = line
-            _collect(value_node, (*path, key), lines, file)
+            key_path: FieldPath = path + (key,)
+            lines[key_path] = line
+            _collect(value_node, key_path, lines, file)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            _collect(item, (*path, index), lines, file)
+            item_path: FieldPath = path + (index,)
+            lines[item_path] = item.start_mark.line + 1
+            _collect(item, item_path, lines, file)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from ..schedulers import Action, Decision, ResumeTrial, Scheduler, StartTrial
 from ..searchers import Random, Searcher
@@ -51,11 +51,11 @@ class _Told(Random):
         super().__init__({"x": uniform(0.0, 1.0)}, metric=METRIC, mode=mode, seed=seed)
         self.finals: dict[float, int] = {}
 
-    def observe(self, config: dict[str, Any], metrics: Any) -> None:
+    def observe(self, config: Mapping[str, Any], metrics: Any) -> None:
         self.finals[config["x"]] = self.finals.get(config["x"], 0) + 1
         super().observe(config, metrics)
 
-    def on_failed(self, config: dict[str, Any]) -> None:
+    def on_failed(self, config: Mapping[str, Any]) -> None:
         self.finals[config["x"]] = self.finals.get(config["x"], 0) + 1
         super().on_failed(config)
 
