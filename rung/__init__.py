@@ -19,6 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import schedulers, searchers, space
+from ._objective import Objective
 from .trial import (
     Trial,
     TrialPaused,
@@ -49,13 +50,15 @@ if TYPE_CHECKING:
     from . import backends, integrations, results, script, storage, tuner
     from .results import load, plots
     from .results import TuningResult
-    from .tuner import Tuner
+    from .tuner import Callback, RunState, Tuner
     from .script import Script, ScriptFailed
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Tuner": (".tuner", "Tuner"),
+    "Callback": (".tuner", "Callback"),
+    "RunState": (".tuner", "RunState"),
     "TuningResult": (".results", "TuningResult"),
     "load": (".results", "load"),
     "Script": (".script", "Script"),
@@ -64,6 +67,7 @@ _LAZY = {
     "plots": (".results.plots", None),
     "results": (".results", None),
     "tuner": (".tuner", None),
+    "testing": (".testing", None),
     "integrations": (".integrations", None),
     "script": (".script", None),
     "storage": (".storage", None),
@@ -82,6 +86,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Callback",
+    "Objective",
+    "RunState",
     "Script",
     "ScriptFailed",
     "Space",
@@ -100,6 +107,7 @@ __all__ = [
     "loguniform",
     "lognormal",
     "normal",
+    "integrations",
     "plots",
     "qloguniform",
     "qlognormal",
@@ -107,12 +115,21 @@ __all__ = [
     "quniform",
     "randint",
     "report",
+    "results",
     "save_checkpoint",
     "schedulers",
     "script",
     "searchers",
     "space",
     "storage",
+    "testing",
+    "trial",
     "trial_dir",
+    "tuner",
     "uniform",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public names, including those loaded on first use."""
+    return sorted(set(__all__) | {"__version__"})

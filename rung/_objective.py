@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, TypeVar
+from typing import Any, Iterable, Literal, TypeVar, cast
 
 MODES = ("min", "max")
 
@@ -21,7 +21,7 @@ def check_mode(mode: Any) -> Mode:
     """``mode`` if it is ``"min"`` or ``"max"``; otherwise a ValueError naming it."""
     if mode not in MODES:
         raise ValueError(f"mode must be 'min' or 'max', got mode={mode!r}")
-    return mode  # type: ignore[no-any-return]
+    return cast(Mode, mode)
 
 
 def check_metric(metric: Any, *, required: bool = False) -> str | None:

@@ -70,7 +70,7 @@ def save_checkpoint(state: Mapping[str, Any], name: str = "state", directory: st
     arrays: dict[str, np.ndarray] = {}
     document = _split_arrays(state, arrays, "")
     if arrays:
-        _atomic_write(folder / f"{name}.npz", lambda handle: np.savez(handle, **arrays))
+        _atomic_write(folder / f"{name}.npz", lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
     _atomic_write(folder / f"{name}.json", lambda handle: handle.write(json.dumps(document).encode()))
     return folder / f"{name}.json"
 

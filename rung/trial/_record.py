@@ -8,7 +8,6 @@ tuner share these records; backends only ever see the trial id and the config.
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +15,12 @@ from typing import Any
 class TrialStatus(str, enum.Enum):
     """Where a trial is in its life.
 
-    ``PENDING`` -> ``RUNNING`` -> one of ``COMPLETED`` (ran to its end), ``STOPPED`` (the
+    ``RUNNING`` (from its launch) -> one of ``COMPLETED`` (ran to its end), ``STOPPED`` (the
     scheduler or a budget ended it early), ``FAILED`` (it raised, crashed, hung or reported
     a bad metric). Promotion-based schedulers also use ``PAUSED``: the trial left its worker
     and may be resumed later from its checkpoint.
     """
 
-    PENDING = "pending"
     RUNNING = "running"
     PAUSED = "paused"
     COMPLETED = "completed"
@@ -55,7 +53,7 @@ class Trial:
 
     trial_id: int
     config: dict[str, Any]
-    status: TrialStatus = TrialStatus.PENDING
+    status: TrialStatus = TrialStatus.RUNNING
     created_at: float = 0.0
     started_at: float | None = None
     ended_at: float | None = None
@@ -82,7 +80,3 @@ def as_metric_value(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-
-
-def is_finite_number(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
