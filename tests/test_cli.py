@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import rung
-from rung.storage import Storage
+from rung.storage import SQLStorage
 
 COMMANDS = ["run", "resume", "list", "show", "best", "trials", "stop", "delete"]
 
@@ -220,9 +220,9 @@ def test_stop_ends_a_running_experiment(project):
     spec = write_spec(project, spec_yaml(name="long", function="slow", max_trials=50, workers=2, backend="process"))
     runner = start(project, "run", spec, "--quiet")
     try:
-        store = Storage(default_db(project)) if _wait_for(lambda: default_db(project).exists()) else None
+        store = SQLStorage(default_db(project)) if _wait_for(lambda: default_db(project).exists()) else None
         assert store is not None
-        assert _wait_for(lambda: (e := store.get_experiment("long")) is not None and e["status"] == "running"
+        assert _wait_for(lambda: (e := store.get_experiment("long")) is not None and e.status == "running"
                          and len(rung.load("long", storage=store).reports) >= 2)
         ok(rung_cli(project, "stop", "long"))
         stdout, stderr = runner.communicate(timeout=30)
@@ -271,7 +271,7 @@ def test_delete_removes_the_experiment_and_its_files(project):
     assert workdir.is_dir()
     ok(rung_cli(project, "delete", "demo"))
     assert not workdir.exists()
-    assert Storage(default_db(project)).get_experiment("demo") is None
+    assert SQLStorage(default_db(project)).get_experiment("demo") is None
     one_line_error(rung_cli(project, "show", "demo"))
     one_line_error(rung_cli(project, "delete", "demo"))
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import rung
 from objectives import per_epoch, quadratic
-from rung.storage import ExperimentExists, SchemaVersionError, Storage, StorageError
+from rung.storage import ExperimentExists, SchemaVersionError, SQLStorage, StorageError, open_storage
 from rung.storage import _schema as schema
 
 TESTS = Path(__file__).resolve().parent
@@ -59,7 +59,7 @@ def test_load_returns_what_run_returned(kind, tmp_path):
     assert loaded.best_value == ran.best_value
     assert list(loaded.trajectory["best_value"]) == list(ran.trajectory["best_value"])
     assert loaded.stop_reason == "max_trials"
-    Storage(url).delete_experiment(name)
+    open_storage(url).delete_experiment(name)
     with pytest.raises(rung.storage.ExperimentNotFound, match=name):
         rung.load(name, storage=url)
 
@@ -91,14 +91,14 @@ def test_every_report_stores_the_decision_taken():
                 return rung.schedulers.Decision.stop("too slow", rung=2, value=metrics["loss"], threshold=0.1)
             return super().on_report(trial, metrics)
 
-    store = Storage(":memory:")
+    store = open_storage(":memory:")
     rung.Tuner(per_epoch, {**SPACE, "epochs": 4}, metric="loss", max_trials=2, scheduler=StopSecond(),
                backend="inprocess", verbose=0, storage=store, experiment="decisions").run()
-    _, reports, _ = store.load_log(store.require_experiment("decisions")["id"])
-    assert [(r["trial_id"], r["step"], r["action"]) for r in reports] == [
+    reports = store.read_log(store.require_experiment("decisions").id).reports
+    assert [(r.trial_id, r.step, r.action) for r in reports] == [
         (0, 1, "continue"), (0, 2, "stop"), (1, 1, "continue"), (1, 2, "stop")]
-    assert reports[1]["reason"] == "too slow"
-    assert reports[1]["details"]["threshold"] == 0.1
+    assert reports[1].reason == "too slow"
+    assert reports[1].details["threshold"] == 0.1
 
 
 def test_an_existing_name_needs_resume(tmp_path):
@@ -129,13 +129,13 @@ def test_resume_after_a_finished_run_continues_with_the_same_random_stream(tmp_p
 
 def test_schema_version_mismatch_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    Storage(url).dispose()
+    SQLStorage(url).dispose()
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.update(schema.meta).where(schema.meta.c.key == "schema_version").values(value="999"))
     engine.dispose()
     with pytest.raises(SchemaVersionError, match="schema version 999"):
-        Storage(url)
+        SQLStorage(url)
 
 
 def test_warm_start_feeds_fitting_trials_and_reports_the_rest(tmp_path):
@@ -165,13 +165,12 @@ def test_warm_start_feeds_fitting_trials_and_reports_the_rest(tmp_path):
 
 
 def _reports_in_store(url, name):
-    store = Storage(url)
+    store = SQLStorage(url)
     try:
         experiment = store.get_experiment(name)
         if experiment is None:
             return []
-        _, reports, _ = store.load_log(experiment["id"])
-        return reports
+        return store.read_log(experiment.id).reports
     finally:
         store.dispose()
 
@@ -196,7 +195,7 @@ def test_resume_after_sigkill_at_many_moments_loses_and_duplicates_nothing(tmp_p
             time.sleep(0.005)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        before = {(r["trial_id"], r["step"], r["metrics"]["epoch"]) for r in _reports_in_store(url, name)}
+        before = {(r.trial_id, r.step, r.metrics["epoch"]) for r in _reports_in_store(url, name)}
         assert len(before) >= moment
         resumed = make_tuner(url, name, workdir, resume=True).run()
         trials = resumed.trials.set_index("trial_id")
@@ -205,7 +204,7 @@ def test_resume_after_sigkill_at_many_moments_loses_and_duplicates_nothing(tmp_p
         pd.testing.assert_series_equal(trials["config/x"], ref["config/x"], check_names=False)
         pd.testing.assert_series_equal(trials["config/units"], ref["config/units"], check_names=False)
         pd.testing.assert_series_equal(trials["loss"], ref["loss"], check_names=False)
-        after = {(r["trial_id"], r["step"], r["metrics"]["epoch"]) for r in _reports_in_store(url, name)}
+        after = {(r.trial_id, r.step, r.metrics["epoch"]) for r in _reports_in_store(url, name)}
         assert before <= after, moment
         # Every epoch of every trial was reported (an epoch cut short by the kill is redone)
         # and each trial's last report is its final epoch.
@@ -230,7 +229,7 @@ def test_several_tuner_processes_share_one_store(kind, tmp_path):
     processes = [subprocess.Popen([sys.executable, "-c", script, url, name, str(tmp_path / name)], env=env)
                  for name in names]
     assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
-    store = Storage(url)
+    store = open_storage(url)
     for name in names:
         result = rung.load(name, store)
         assert len(result.trials) == 40
@@ -246,16 +245,15 @@ def _decisions(url, name):
     crash (reported, then killed before the checkpoint was saved) is reported again and may
     get another answer (e.g. CONTINUE below the trial's next rung), which is not a decision.
     """
-    store = Storage(url)
+    store = SQLStorage(url)
     try:
-        experiment = store.require_experiment(name)
-        trials, reports, _ = store.load_log(experiment["id"])
+        log = store.read_log(store.require_experiment(name).id)
     finally:
         store.dispose()
     actions: dict[tuple[int, int], str] = {}
-    for r in reports:
-        actions.setdefault((r["trial_id"], r["metrics"]["epoch"]), r["action"])
-    outcomes = {t["trial_id"]: (t["status"], t["end_reason"]) for t in trials}
+    for r in log.reports:
+        actions.setdefault((r.trial_id, r.metrics["epoch"]), r.action)
+    outcomes = {t.trial_id: (t.status, t.end_reason) for t in log.trials}
     return actions, outcomes
 
 
