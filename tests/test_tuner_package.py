@@ -213,8 +213,8 @@ def test_memory_storage_is_documented_and_keeps_nothing_on_disk(tmp_path, monkey
 def test_from_spec_builds_the_tuner_a_spec_file_describes(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(
-        "name: from-spec\nmetric: loss\nobjective: tests.objectives:quadratic\n"
-        "space:\n  x: {uniform: [-1, 1]}\n  y: {uniform: [-1, 1]}\n"
+        "name: from-spec\nmetric: loss\ntrial: {function: tests.objectives:quadratic}\n"
+        "space:\n  x: {type: uniform, low: -1, high: 1}\n  y: {type: uniform, low: -1, high: 1}\n"
         "budget: {max_trials: 3}\nbackend: inprocess\n"
     )
     tuner = rung.Tuner.from_spec(spec, storage=":memory:", verbose=0)
