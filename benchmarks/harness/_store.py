@@ -3,7 +3,7 @@
 Storing every benchmark run as a rung experiment would write every report of thousands of
 simulated trials; the scores need only the :class:`RunResult`. So the harness keeps its own
 table, ``bench_runs``, in the same database as rung's experiments (opened through
-``rung.storage.Storage``, so SQLite gets WAL mode and the busy timeout), created with
+``rung.storage.SQLStorage``, so SQLite gets WAL mode and the busy timeout), created with
 ``create_all`` on first use. A cell is *done* once a finished row exists for its key, which
 makes a rerun of the same suite skip it (resume). A failed cell keeps its error and is run
 again next time.
@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rung.storage import Storage
+from rung.storage import SQLStorage
 
 from ._method import Budget, RunResult
 
@@ -56,7 +56,7 @@ class ResultStore:
     """The ``bench_runs`` table of the rung store at ``url`` (path, URL or None: default store)."""
 
     def __init__(self, url: str | os.PathLike | None = None) -> None:
-        self.storage = Storage(url)
+        self.storage = SQLStorage(url)
         self.engine = self.storage.engine
         metadata.create_all(self.engine)
 

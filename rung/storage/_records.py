@@ -104,10 +104,6 @@ class ReportRecord:
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if self.details is None:  # tolerated from callers: "no details"
-            object.__setattr__(self, "details", {})
-
 
 EVENT_KINDS = ("start", "resume", "restart", "end")
 
