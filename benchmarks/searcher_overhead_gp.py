@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import rung  # noqa: E402
-from rung.searchers import _gp  # noqa: E402
+from rung.searchers._gp import _searcher as _gp  # noqa: E402
 from rung.searchers._gp import GP  # noqa: E402
 
 HARTMANN_MIN = -3.32237

@@ -171,8 +171,8 @@ def cap_agreement(n: int, cap: int, rounds: int = 60) -> tuple[float, float, flo
     in the full model's ranking, and the mean Spearman correlation of the two scores."""
     from scipy.stats import spearmanr
 
-    from rung.searchers._tpe_history import bad_centres
-    from rung.searchers._tpe_parzen import Parzen
+    from rung.searchers._tpe._history import bad_centres
+    from rung.searchers._tpe._parzen import Parzen
 
     searcher = TPE(SPACE, metric="loss", seed=0)
     for config, value in history(n):

@@ -10,8 +10,8 @@ import pytest
 import rung
 from rung.searchers import Random
 from rung.searchers._gp import GP
-from rung.searchers._gp_acquisition import log_h
-from rung.searchers._gp_encoding import Encoding
+from rung.searchers._gp._acquisition import log_h
+from rung.searchers._gp._encoding import Encoding
 
 MIXED = {
     "lr": rung.loguniform(1e-4, 1e-1),
@@ -95,7 +95,7 @@ def test_parallel_suggestions_are_distinct(n_observed):
     # Results arriving in any order clear the pending trials.
     for config in reversed(batch):
         searcher.observe(config, {"loss": quadratic4(config)})
-    assert searcher._pending == []
+    assert searcher.n_pending == 0
 
 
 def test_parallel_suggestions_are_distinct_on_a_small_discrete_space():
@@ -145,7 +145,7 @@ def test_failures_are_not_fitted_and_do_not_break_the_search():
         else:
             searcher.observe(config, {"loss": quadratic4(config)})
     assert len(searcher._y) == 25 - len(failed)
-    assert searcher._pending == []
+    assert searcher.n_pending == 0
     later, _ = run(searcher, quadratic4, 5)
     assert not any(config in failed for config in later)
 
@@ -240,7 +240,7 @@ def test_points_the_model_already_knows_are_not_suggested_again(monkeypatch, flo
     the posterior mean dips about 1e-4 below the incumbent between clustered observations.
     Without the variance floor that dip was the largest expected improvement left and the
     search re-sampled (10, 3.00) to the end, at 1.94 (the minimum is 0.398 at 9.42, 2.48)."""
-    import rung.searchers._gp as gp_module
+    import rung.searchers._gp._searcher as gp_module
 
     if floor is not None:
         monkeypatch.setattr(gp_module, "_MIN_RELATIVE_VARIANCE", floor)
@@ -281,7 +281,7 @@ def test_log_h_is_accurate_and_finite_far_below_the_incumbent():
 
 
 def test_fit_objective_gradient_matches_finite_differences():
-    from rung.searchers._gp_model import _Evidence, prior
+    from rung.searchers._gp._model import _Evidence, prior
 
     rng = np.random.default_rng(0)
     X, y = rng.random((15, 3)), rng.standard_normal(15)
@@ -301,8 +301,8 @@ def test_lengthscale_prior_keeps_an_oscillating_function_smooth():
     """50 points of Rastrigin 5 (a bowl with ripples 0.1 apart in the unit cube): the fit
     sees the bowl plus noise. A log-normal lengthscale prior interpolated the ripples with a
     lengthscale of 0.03 and noise 1e-3."""
-    from rung.searchers import _gp_data as data
-    from rung.searchers import _gp_model as model
+    from rung.searchers._gp import _data as data
+    from rung.searchers._gp import _model as model
 
     rng = np.random.default_rng(0)
     X = np.vstack([rng.random((25, 5)), 0.5 + 0.1 * rng.standard_normal((25, 5))]).clip(0, 1)

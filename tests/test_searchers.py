@@ -7,6 +7,13 @@ import pytest
 
 import rung
 from rung.searchers import BOHB, GP, MOBSTER, TPE, Auto, Grid, Random
+from rung.testing.searchers import (
+    SEARCHER_CHECKS,
+    check_deterministic,
+    check_exhaustion,
+    check_searcher,
+    take,
+)
 
 MIXED = {
     "lr": rung.loguniform(1e-4, 1e-1),
@@ -18,67 +25,63 @@ MIXED = {
     "epochs": 5,
 }
 FACTORIES = {
-    "random": lambda space, seed: Random(space, metric="loss", mode="min", seed=seed),
-    "grid": lambda space, seed: Grid(space, metric="loss", mode="min", seed=seed, num_points=4, shuffle=True),
-    "tpe": lambda space, seed: TPE(space, metric="loss", mode="min", seed=seed, n_initial=5),
-    "gp": lambda space, seed: GP(space, metric="loss", mode="min", seed=seed, n_initial=5),
+    "random": lambda space, seed, **kw: Random(space, metric="loss", mode="min", seed=seed, **kw),
+    "grid": lambda space, seed, **kw: Grid(space, metric="loss", mode="min", seed=seed, num_points=4, shuffle=True,
+                                           **kw),
+    "tpe": lambda space, seed, **kw: TPE(space, metric="loss", mode="min", seed=seed, n_initial=5, **kw),
+    "gp": lambda space, seed, **kw: GP(space, metric="loss", mode="min", seed=seed, n_initial=5, **kw),
     # Multi-fidelity searchers without a multi-fidelity scheduler: final results only.
-    "bohb": lambda space, seed: BOHB(space, metric="loss", mode="min", seed=seed, min_points=5),
-    "mobster": lambda space, seed: MOBSTER(space, metric="loss", mode="min", seed=seed, n_initial=5),
+    "bohb": lambda space, seed, **kw: BOHB(space, metric="loss", mode="min", seed=seed, min_points=5, **kw),
+    "mobster": lambda space, seed, **kw: MOBSTER(space, metric="loss", mode="min", seed=seed, n_initial=5, **kw),
     # The default: on MIXED (conditional parameters) it delegates to TPE with its defaults.
-    "auto": lambda space, seed: Auto(space, metric="loss", mode="min", seed=seed),
+    "auto": lambda space, seed, **kw: Auto(space, metric="loss", mode="min", seed=seed, **kw),
 }
+#: Checks of the shipped suite that do not apply to a searcher (Grid has no starting points).
+SKIP = {"grid": ("points_to_evaluate_first",)}
 
 
-def take(searcher, n):
-    configs = []
-    for _ in range(n):
-        config = searcher.suggest()
-        if config is None:
-            break
-        configs.append(config)
-        searcher.observe(config, {"loss": float(len(configs))})
-    return configs
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [(name, check) for name in FACTORIES for check_name, check in SEARCHER_CHECKS
+     if check_name not in SKIP.get(name, ())],
+    ids=[f"{name}-{check_name}" for name in FACTORIES for check_name, _ in SEARCHER_CHECKS
+         if check_name not in SKIP.get(name, ())],
+)
+def test_conformance(name, check):
+    check(FACTORIES[name])
 
 
-@pytest.mark.parametrize("name", FACTORIES)
-def test_same_seed_same_configs(name):
-    a = take(FACTORIES[name](MIXED, 3), 30)
-    b = take(FACTORIES[name](MIXED, 3), 30)
-    c = take(FACTORIES[name](MIXED, 4), 30)
-    assert a == b
-    assert a != c
+def test_same_seed_same_configs_with_the_suites_driver():
+    a = take(FACTORIES["tpe"](MIXED, 3), 30)
+    assert a == take(FACTORIES["tpe"](MIXED, 3), 30)
+    assert a != take(FACTORIES["tpe"](MIXED, 4), 30)
 
 
-@pytest.mark.parametrize("name", FACTORIES)
-def test_only_valid_configs_respecting_conditions(name):
-    space = rung.Space(MIXED)
-    for config in take(FACTORIES[name](MIXED, 0), 200):
-        assert space.validate(config) == config
-        assert ("units_3" in config) == (config["layers"] >= 3)
-        assert ("momentum" in config) == (config["optimizer"] == "sgd")
-        assert config["epochs"] == 5
+class _Forgetful(Random):
+    """Broken on purpose: ignores its seed after the first config."""
+
+    def suggest(self):
+        config = super().suggest()
+        self.rng = np.random.default_rng()
+        return config
 
 
-@pytest.mark.parametrize("name", FACTORIES)
-def test_parallel_suggestions_are_distinct(name):
-    searcher = FACTORIES[name](MIXED, 1)
-    take(searcher, 12)  # past any initial design, so model-based searchers use their model
-    batch = [searcher.suggest() for _ in range(8)]  # eight workers ask before any result returns
-    assert len({str(sorted(config.items())) for config in batch}) == 8
+class _Endless(Grid):
+    """Broken on purpose: claims to be infinite but runs out."""
+
+    @property
+    def is_finite(self):
+        return False
 
 
-@pytest.mark.parametrize("name", FACTORIES)
-def test_warm_start_observations_before_the_first_suggestion(name):
-    space = rung.Space(MIXED)
-    donor = Random(MIXED, seed=9)
-    searcher = FACTORIES[name](MIXED, 2)
-    for i in range(20):
-        config = donor.suggest()
-        searcher.observe(config, {"loss": float(i)})
-        searcher.on_failed(donor.suggest())
-    for config in take(searcher, 10):
-        assert space.validate(config) == config
+def test_the_suite_catches_broken_searchers():
+    with pytest.raises(AssertionError, match="'deterministic'"):
+        check_deterministic(lambda space, seed, **kw: _Forgetful(space, metric="loss", seed=seed, **kw))
+    with pytest.raises(AssertionError, match="'exhaustion'"):
+        check_exhaustion(lambda space, seed, **kw: _Endless(space, metric="loss", seed=seed, **kw))
+    with pytest.raises(AssertionError, match="'points_to_evaluate_first'"):
+        check_searcher(FACTORIES["grid"])
+    check_searcher(FACTORIES["random"])
 
 
 def mixed_loss(config):

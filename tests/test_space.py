@@ -931,3 +931,79 @@ def test_sampling_is_fast():
     for _ in range(10_000):
         space.sample(rng)
     assert time.perf_counter() - start < 1.0
+
+
+# -- order and the vectorised unit-cube view ------------------------------------------------
+
+_VIEW = {
+    "lr": rs.loguniform(1e-4, 1e-1),
+    "units": rs.randint(8, 64).when("layers", ">=", 3),  # declared before its parent
+    "layers": rs.randint(1, 3),
+    "wide": rs.randint(1, 1000, log=True),
+    "batch": rs.quniform(16, 256, 16),
+    "q": rs.qloguniform(1, 1000, 1),
+    "opt": rs.choice(["sgd", "adam"]),
+    "momentum": rs.quniform(0.5, 0.9, 0.1).when("opt", "==", "sgd"),
+    "w": rs.normal(0, 1).when("momentum", ">", 0.6),
+    "epochs": 5,
+}
+
+
+def test_order_puts_parents_before_children_else_declaration_order():
+    space = rs.Space(_VIEW)
+    order = space.order
+    assert sorted(order) == sorted(space.names)
+    assert order.index("layers") < order.index("units")
+    assert order.index("opt") < order.index("momentum") < order.index("w")
+    assert order == ["lr", "layers", "units", "wide", "batch", "q", "opt", "momentum", "w", "epochs"]
+
+
+def test_unit_array_matches_the_scalar_view_and_round_trips():
+    space = rs.Space(_VIEW)
+    rng = np.random.default_rng(0)
+    configs = [space.sample(rng) for _ in range(300)]
+    U = space.to_unit_array(configs)
+    scalar = np.array([space.to_unit(c) for c in configs])
+    assert U.shape == (300, len(space.tunable_names))
+    assert np.array_equal(np.isnan(U), np.isnan(scalar))  # NaN exactly where inactive
+    assert np.nanmax(np.abs(U - scalar)) < 1e-12
+    assert np.nanmin(U) >= 0.0 and np.nanmax(U) <= 1.0
+    # numpy's exp may differ from math's in the last bit: floats agree to rounding, the rest exactly.
+    back = space.from_unit_array(scalar)
+    expected = [space.from_unit(u) for u in scalar]
+    for got, want in zip(back, expected):
+        assert got.keys() == want.keys()
+        for key in want:
+            if isinstance(want[key], float):
+                assert got[key] == pytest.approx(want[key], rel=1e-12)
+            else:
+                assert got[key] == want[key]
+    R = rng.random((300, len(space.tunable_names)))
+    decoded = space.from_unit_array(R)
+    assert all(space.validate(c) == c for c in decoded)
+    assert [set(c) for c in decoded] == [set(space.from_unit(r)) for r in R]
+
+
+def test_unit_array_errors_name_the_parameter():
+    space = rs.Space(_VIEW)
+    with pytest.raises(rs.SpaceError, match="'lr'"):
+        space.to_unit_array([{"layers": 1}])
+    with pytest.raises(rs.SpaceError, match="expected an \\(n, 9\\) array"):
+        space.from_unit_array(np.zeros((2, 3)))
+    U = space.to_unit_array([space.sample(np.random.default_rng(1))])
+    U[0, space.tunable_names.index("lr")] = np.nan
+    with pytest.raises(rs.SpaceError, match="'lr'.*NaN"):
+        space.from_unit_array(U)
+    assert space.to_unit_array([]).shape == (0, 9)
+
+
+def test_unit_table_and_snap_unit():
+    domain = rs.randint(1, 1000, log=True)
+    positions, values = domain.unit_table()
+    assert values == sorted(values) and len(values) == 1000
+    assert np.all(np.diff(positions) > 0)
+    u = np.random.default_rng(0).random(50)
+    snapped = domain.snap_unit(u)
+    assert snapped.tolist() == [domain.to_unit(domain.from_unit(x)) for x in u.tolist()]
+    choice_positions, choice_values = rs.choice(["a", "b", "c"]).unit_table()
+    assert choice_values == ["a", "b", "c"] and choice_positions.tolist() == [1 / 6, 0.5, 5 / 6]

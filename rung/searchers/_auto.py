@@ -70,12 +70,13 @@ class Auto(Searcher):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
         points_to_evaluate: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
-        super().__init__(space, metric, mode, seed)
+        super().__init__(space, metric=metric, mode=mode, seed=seed)
         self._set_starting_points(points_to_evaluate)
         self._fidelity: tuple[str, list[float] | None, float | None] | None = None
         self.chosen: Choice | None = None
@@ -97,8 +98,8 @@ class Auto(Searcher):
 
             available = [name for name in SEARCHERS if name != "auto"]
             self.chosen = choose_searcher(self.space, self._fidelity is not None, available)
-            cls = SEARCHERS[self.chosen.name]
-            points = getattr(self, "_starting_points", None) or None
+            cls: Any = SEARCHERS[self.chosen.name]  # every built-in takes points_to_evaluate but Grid
+            points = self._starting_points or None
             self.delegate = cls(self.space, metric=self.metric, mode=self.mode, seed=self.seed,
                                 points_to_evaluate=points)
             if self._fidelity is not None:

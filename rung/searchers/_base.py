@@ -35,6 +35,7 @@ class Searcher(ABC):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
@@ -44,8 +45,9 @@ class Searcher(ABC):
         self.mode = check_mode(mode)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self._starting_points = []
+        self._starting_points: list[dict[str, Any]] = []
         self._n_starting_used = 0
+        self._objective: Objective | None = None
 
     # -- starting points ---------------------------------------------------------------------
     def _set_starting_points(self, points: Iterable[Mapping[str, Any]] | None) -> None:
@@ -54,7 +56,7 @@ class Searcher(ABC):
         They are checked against the space now, so a typo fails before any trial runs; the
         check uses a throwaway generator so it does not consume the searcher's randomness.
         """
-        self._starting_points: list[dict[str, Any]] = []
+        self._starting_points = []
         for index, point in enumerate(points or ()):
             if not isinstance(point, Mapping):
                 raise TypeError(f"points_to_evaluate[{index}] must be a dict, got {point!r}")
@@ -67,7 +69,7 @@ class Searcher(ABC):
 
     def _next_starting_point(self) -> dict[str, Any] | None:
         """The next starting point with its missing parameters sampled, or None when used up."""
-        points = getattr(self, "_starting_points", ())
+        points = self._starting_points
         if self._n_starting_used >= len(points):
             return None
         fixed = points[self._n_starting_used]
@@ -116,7 +118,18 @@ class Searcher(ABC):
             return None
         if not math.isfinite(value):
             return None
-        return value if self.mode == "min" else -value
+        return self.objective.oriented(value)
+
+    @property
+    def objective(self) -> Objective:
+        """The :class:`rung.Objective` of ``metric`` and ``mode`` (the tuner may set
+        ``metric`` after construction, so it is rebuilt when they change)."""
+        objective = self._objective
+        if objective is None or objective.metric != self.metric or objective.mode != self.mode:
+            if self.metric is None:
+                raise ValueError("this searcher has no metric yet: pass metric= or let the tuner set it")
+            objective = self._objective = Objective(self.metric, check_mode(self.mode))
+        return objective
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(metric={self.metric!r}, mode={self.mode!r}, seed={self.seed!r})"

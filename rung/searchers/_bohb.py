@@ -97,6 +97,7 @@ class BOHB(Searcher):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
@@ -113,7 +114,7 @@ class BOHB(Searcher):
         constant_liar: bool = True,
         lower_as_bad: bool = True,
     ) -> None:
-        super().__init__(space, metric, mode, seed)
+        super().__init__(space, metric=metric, mode=mode, seed=seed)
         self._set_starting_points(points_to_evaluate)
         self._encoding = Encoding(self.space)
         d = self._encoding.d

@@ -22,13 +22,14 @@ class Grid(Searcher):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
         num_points: int | Mapping[str, int] | None = None,
         shuffle: bool = False,
     ) -> None:
-        super().__init__(space, metric, mode, seed)
+        super().__init__(space, metric=metric, mode=mode, seed=seed)
         self.num_points = num_points
         self.shuffle = shuffle
         # Counting the grid walks it once, which raises (naming the parameter) for a
@@ -50,6 +51,7 @@ class Grid(Searcher):
             if self._configs is None:
                 self._configs = list(self.space.grid(self.num_points))
                 self._order = self.rng.permutation(len(self._configs))
+            assert self._order is not None
             config = self._configs[int(self._order[self._position])]
         else:
             if self._iterator is None:

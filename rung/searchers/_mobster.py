@@ -98,6 +98,7 @@ class MOBSTER(Searcher):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
@@ -110,7 +111,7 @@ class MOBSTER(Searcher):
         refit_growth: float = 1.25,
         random_fraction: float = 0.0,
     ) -> None:
-        super().__init__(space, metric, mode, seed)
+        super().__init__(space, metric=metric, mode=mode, seed=seed)
         self._set_starting_points(points_to_evaluate)
         n_params = len(self.space.tunable_names)
         self.n_initial = min(max(5, 2 * n_params), 20) if n_initial is None else int_at_least(
@@ -255,7 +256,7 @@ class MOBSTER(Searcher):
                 fake = np.array(pending)
                 X, y = fitting.with_liars(X, y, np.hstack([fake, np.full((len(fake), 1), r)]), best)
             posterior = mdata.AtLevel(model.Posterior(X, y, self._theta), r)
-            return self._acquisition.propose(  # type: ignore[no-any-return]
+            return self._acquisition.propose(
                 self.rng, self._sobol_block, incumbents, posterior, best, self._ledger.taken
             )
 

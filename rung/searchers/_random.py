@@ -19,12 +19,13 @@ class Random(Searcher):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
         points_to_evaluate: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
-        super().__init__(space, metric, mode, seed)
+        super().__init__(space, metric=metric, mode=mode, seed=seed)
         self._set_starting_points(points_to_evaluate)
 
     def suggest(self) -> dict[str, Any] | None:

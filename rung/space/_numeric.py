@@ -14,7 +14,7 @@ import math
 import numbers
 from decimal import Decimal
 from statistics import NormalDist
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def _arg(factory: str, name: str, value: Any) -> int | float:
         raise SpaceError(f"{factory} needs a number for {name}, got {name}={value!r}")
     if not math.isfinite(value):
         raise SpaceError(f"{factory} needs a finite {name}, got {name}={value!r}")
-    return value
+    return cast("int | float", value)
 
 
 def _as_float(value: Any) -> float:
@@ -59,7 +59,7 @@ def _as_int(value: Any) -> int:
         return int(value)
     if not (math.isfinite(value) and float(value).is_integer()):
         raise SpaceError(f"expected an integer, got {value!r}")
-    return int(value)
+    return int(cast(float, value))
 
 
 def _normal_cdf(z: float) -> float:
@@ -153,7 +153,7 @@ class Uniform(Domain):
         x = self._lo + _checked_unit(u) * self._span
         if self.log:
             x = np.exp(x)
-        return np.clip(x, self.low, self.high).tolist()  # type: ignore[no-any-return]
+        return np.clip(x, self.low, self.high).tolist()
 
     def to_unit_array(self, values: Any) -> np.ndarray:
         x = np.array([_as_float(value) for value in values], dtype=float)
@@ -212,7 +212,7 @@ class QUniform(Domain):
     def _multiples_in_range(self) -> tuple[int, int]:
         low, high, q = self.low, self.high, self.q
         if self._quantizer.as_int:
-            return -(-low // q), high // q
+            return int(-(-low // q)), int(high // q)
         snap = self._quantizer.snap
         kmin = math.ceil(low / q - 1e-9)
         while snap(kmin) < low:
@@ -399,11 +399,11 @@ class RandInt(Domain):
     is_finite = True
 
     def __init__(self, low: int, high: int, log: bool = False) -> None:
-        low, high = _arg("randint", "low", low), _arg("randint", "high", high)
-        for name, value in (("low", low), ("high", high)):
+        low_arg, high_arg = _arg("randint", "low", low), _arg("randint", "high", high)
+        for name, value in (("low", low_arg), ("high", high_arg)):
             if not float(value).is_integer():
                 raise SpaceError(f"randint needs integer bounds, got {name}={value!r}")
-        low, high = int(low), int(high)
+        low, high = int(low_arg), int(high_arg)
         if log and low < 1:
             raise SpaceError(f"randint with log=True needs low >= 1, got low={low!r}")
         if low >= high:
@@ -454,16 +454,16 @@ class RandInt(Domain):
         u = _checked_unit(u)
         if self.log:
             k = np.rint(np.exp(self._lo + u * self._span)).astype(np.int64)
-            return np.clip(k, self.low, self.high).tolist()  # type: ignore[no-any-return]
+            return np.clip(k, self.low, self.high).tolist()
         i = np.minimum((u * self._size).astype(np.int64), self._size - 1)
-        return (self.low + i).tolist()  # type: ignore[no-any-return]
+        return (self.low + i).tolist()
 
     def to_unit_array(self, values: Any) -> np.ndarray:
         k = np.clip(np.array([_as_int(value) for value in values], dtype=np.int64), self.low, self.high)
         if self.log:
             centre = 0.5 * (np.log(k - 0.5) + np.log(k + 0.5))
-            return (centre - self._lo) / self._span  # type: ignore[no-any-return]
-        return (k - self.low + 0.5) / self._size  # type: ignore[no-any-return]
+            return (centre - self._lo) / self._span
+        return (k - self.low + 0.5) / self._size
 
     def validate(self, value: Any) -> int:
         k = _as_int(value)

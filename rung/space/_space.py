@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import yaml
@@ -122,8 +122,10 @@ class Space(Mapping[str, Domain]):
     def __repr__(self) -> str:
         items = []
         for name, domain in self._domains.items():
-            plain = isinstance(domain, Constant) and not domain.conditions
-            items.append(f"{name!r}: {domain.value!r}" if plain else f"{name!r}: {domain!r}")
+            if isinstance(domain, Constant) and not domain.conditions:
+                items.append(f"{name!r}: {domain.value!r}")
+            else:
+                items.append(f"{name!r}: {domain!r}")
         return "Space({" + ", ".join(items) + "})"
 
     @property
@@ -175,7 +177,7 @@ class Space(Mapping[str, Domain]):
         if fixed:
             return self._sample_fixed(rng, fixed)
         values: dict[str, Any] = {}
-        name = None
+        name = ""
         try:
             for name, domain, conditions in self._plan:
                 for condition in conditions:
@@ -196,7 +198,7 @@ class Space(Mapping[str, Domain]):
         for active parameters not given, and refuse values given for inactive ones."""
         self._unknown(given)
         values: dict[str, Any] = {}
-        name = None
+        name = ""
         try:
             for name, domain, conditions in self._plan:
                 if not self._holds(conditions, values):
@@ -238,8 +240,8 @@ class Space(Mapping[str, Domain]):
                     return False
                 if parent in config:
                     value = config[parent]
-                elif isinstance(self._domains[parent], Constant):
-                    value = self._domains[parent].value
+                elif isinstance(parent_domain := self._domains[parent], Constant):
+                    value = parent_domain.value
                 else:
                     return False
                 if not condition.holds(value):
@@ -256,7 +258,7 @@ class Space(Mapping[str, Domain]):
         out = [math.nan] * len(self._tunable)
         values: dict[str, Any] = {}
         index = self._unit_index
-        name = None
+        name = ""
         try:
             for name, domain, conditions in self._plan:
                 if conditions and not self._holds(conditions, values):
@@ -287,13 +289,13 @@ class Space(Mapping[str, Domain]):
             )
         values: dict[str, Any] = {}
         index = self._unit_index
-        name = None
+        name = ""
         try:
             for name, domain, conditions in self._plan:
                 if conditions and not self._holds(conditions, values):
                     continue
                 i = index.get(name)
-                values[name] = domain.value if i is None else domain.from_unit(x[i])
+                values[name] = cast(Constant, domain).value if i is None else domain.from_unit(x[i])
         except SpaceError as err:
             raise err.for_param(name) from None
         return self._ordered(values)
@@ -307,7 +309,7 @@ class Space(Mapping[str, Domain]):
         out = np.full((n, len(self._tunable)), math.nan)
         columns: dict[str, list[Any]] = {}
         active: dict[str, np.ndarray] = {}
-        name = None
+        name = ""
         try:
             for name, domain, conditions in self._plan:
                 mask = self._active_rows(conditions, columns, active, n)
@@ -341,12 +343,14 @@ class Space(Mapping[str, Domain]):
         n = len(U)
         columns: dict[str, list[Any]] = {}
         active: dict[str, np.ndarray] = {}
-        name = None
+        name = ""
         try:
             for name, domain, conditions in self._plan:
                 mask = self._active_rows(conditions, columns, active, n)
                 i = self._unit_index.get(name)
-                values: list[Any] = [domain.value] * n if i is None else [None] * n
+                values: list[Any] = [getattr(domain, "value", None)] * n  # constants: their value
+                if i is not None:
+                    values = [None] * n
                 if i is not None and mask.any():
                     rows = np.flatnonzero(mask)
                     for r, value in zip(rows.tolist(), domain.from_unit_array(U[rows, i])):

@@ -80,7 +80,8 @@ class Encoding:
                 width = k if k > 1 else 0
                 param = _Param(name, domain, unit, kind, slice(column, column + width), values=list(domain.values))
             elif domain.is_finite:
-                positions, values = None, []
+                positions: np.ndarray | None = None
+                values: list[Any] = []
                 if domain.grid_size() <= _TABLE_LIMIT:
                     positions, values = domain.unit_table()
                 param = _Param(name, domain, unit, "discrete", slice(column, column + 1), positions, values)

@@ -77,6 +77,7 @@ class GP(Searcher):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
@@ -84,7 +85,7 @@ class GP(Searcher):
         n_initial: int | None = None,
         max_observations: int | None = MAX_OBSERVATIONS,
     ) -> None:
-        super().__init__(space, metric, mode, seed)
+        super().__init__(space, metric=metric, mode=mode, seed=seed)
         self._set_starting_points(points_to_evaluate)
         n_params = len(self.space.tunable_names)
         if n_initial is None:
@@ -174,7 +175,7 @@ class GP(Searcher):
             def uninformative(x: np.ndarray) -> bool:
                 return self._ledger.taken(x) or float(posterior.predict(x[None, :])[1][0]) < floor
 
-            return self._acquisition.propose(  # type: ignore[no-any-return]
+            return self._acquisition.propose(
                 self.rng, self._sobol_block, incumbents, posterior, best, uninformative
             )
 

@@ -130,6 +130,8 @@ class Encoding:
                 test = _Test(condition.parent, column)
                 if isinstance(parent, Constant):
                     test.constant = condition.holds(parent.value)
+                elif column is None:  # pragma: no cover - a tunable parent always has a column
+                    raise AssertionError(condition.parent)
                 elif self.columns[column].kind == CONT:
                     test.holds = condition.holds
                 else:
@@ -151,6 +153,7 @@ class Encoding:
     def bin_of(self, j: int, u: np.ndarray) -> np.ndarray:
         """Bin (value index) of unit coordinates ``u`` in ordinal column ``j``."""
         edges = self.columns[j].edges
+        assert edges is not None
         return np.searchsorted(edges[1:-1], u, side="right")
 
     def snap(self, x: np.ndarray) -> np.ndarray:
@@ -161,9 +164,11 @@ class Encoding:
         discretized kernels integrate over it.
         """
         bins = np.empty((x.shape[0], len(self.ord)), dtype=np.int64)
-        for k, j in enumerate(self.ord):
+        for k, j in enumerate(self.ord.tolist()):
             b = bins[:, k] = self.bin_of(j, x[:, j])
-            x[:, j] = self.columns[j].positions[b]
+            positions = self.columns[j].positions
+            assert positions is not None
+            x[:, j] = positions[b]
         for j in self.snapped:
             x[:, j] = self.columns[j].domain.snap_unit(x[:, j])
         return bins
@@ -171,8 +176,9 @@ class Encoding:
     def bin_widths(self, bins: np.ndarray) -> np.ndarray:
         """Width of each ordinal bin of ``bins`` (``(n, len(ord))``): its prior mass."""
         widths = np.empty(bins.shape)
-        for k, j in enumerate(self.ord):
+        for k, j in enumerate(self.ord.tolist()):
             edges = self.columns[j].edges
+            assert edges is not None
             widths[:, k] = edges[bins[:, k] + 1] - edges[bins[:, k]]
         return widths
 

@@ -47,6 +47,8 @@ still normalized, because whether a child exists is decided by its parents' valu
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import numpy as np
@@ -234,7 +236,7 @@ class Parzen:
             if multivariate:
                 norm = weights.sum() + prior_weight
                 self.log_w = np.log(weights / norm)
-                self.log_prior = math.log(prior_weight / norm)
+                self.log_prior: Any = math.log(prior_weight / norm)
             else:
                 norm = total + prior_weight  # per column
                 self.log_w = np.log(w / norm)  # (m, d), -inf where inactive
@@ -332,6 +334,7 @@ class Parzen:
             terms = -0.5 * z * z + self._cont_const[k]
         elif kind == ORD:
             edges = self.encoding.columns[j].edges
+            assert edges is not None
             h = self._widths_t[j]
             terms = _bin_log_mass(edges, bins[:, k], self._mu_t[j], h) - self._ord_log_z[k]
         else:

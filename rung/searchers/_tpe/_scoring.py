@@ -48,6 +48,6 @@ def best_candidate(
     if multivariate:
         active = encoding.active(x)
         score = l.log_density(x, bins, active) - g.log_density(x, bins, active)
-        return x[int(np.argmax(score))]  # type: ignore[no-any-return]
+        return x[int(np.argmax(score))]
     score = l.log_density(x, bins) - g.log_density(x, bins)
-    return x[np.argmax(score, axis=0), np.arange(encoding.d)]  # type: ignore[no-any-return]
+    return x[np.argmax(score, axis=0), np.arange(encoding.d)]

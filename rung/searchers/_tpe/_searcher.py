@@ -157,6 +157,7 @@ class TPE(Searcher):
     def __init__(
         self,
         space: Space | Mapping[str, Any],
+        *,
         metric: str | None = None,
         mode: str = "min",
         seed: int | None = None,
@@ -172,7 +173,7 @@ class TPE(Searcher):
         bandwidth: str | None = None,
         good_weights: str | None = None,
     ) -> None:
-        super().__init__(space, metric, mode, seed)
+        super().__init__(space, metric=metric, mode=mode, seed=seed)
         self.n_initial = int_at_least("n_initial", n_initial, 1)
         self.n_candidates = int_at_least("n_candidates", n_candidates, 1)
         if max_bad_centres is not None:
