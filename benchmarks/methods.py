@@ -22,7 +22,7 @@
 Synthetic and tabulated problems run on :class:`SimulatorBackend` (virtual clock,
 ``budget.n_workers`` simulated workers); real problems on the in-process backend
 (wall-clock, one trial at a time) in a temporary trial directory. The tuner records
-nothing (``storage=False``): the runner stores the :class:`RunResult`.
+in memory (``storage=":memory:"``): the runner stores the :class:`RunResult`.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class RungMethod:
                 simulated(problem), problem.space, metric=problem.metric, mode=problem.mode,
                 searcher=searcher, scheduler=scheduler, n_workers=n_workers,
                 max_trials=budget.max_evaluations, max_wallclock=budget.max_time, backend=backend,
-                seed=seed, verbose=0, storage=False, workdir=workdir,
+                seed=seed, verbose=0, storage=":memory:", workdir=workdir,
                 experiment=f"bench-{self.name}-{problem.name}-{seed}",
             )
             started = time.perf_counter()

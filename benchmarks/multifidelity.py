@@ -71,7 +71,7 @@ def resource_to_target(result, target: float, max_epochs: int) -> float:
 
 def run(objective, scheduler, seed: int, max_trials: int | None, max_resource: int | None = None):
     return rung.Tuner(objective, SPACE, metric="loss", mode="min", searcher="random", scheduler=scheduler, seed=seed,
-                      max_trials=max_trials, backend="inprocess", verbose=0, storage=False).run()
+                      max_trials=max_trials, backend="inprocess", verbose=0, storage=":memory:").run()
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def trivial(config):
 def rung_in_process(n_trials: int) -> dict[str, float]:
     # Like Optuna's in-memory storage: no database (the store has its own benchmark).
     result = rung.Tuner(trivial, SPACE, metric="loss", searcher="random", max_trials=n_trials, seed=0,
-                        backend="inprocess", verbose=0, storage=False).run()
+                        backend="inprocess", verbose=0, storage=":memory:").run()
     assert result.count("completed") == n_trials
     return {"decision_ms": result.decision_time / n_trials * 1e3, "total_ms": result.wallclock / n_trials * 1e3}
 

@@ -4,7 +4,7 @@ Usage: ``python benchmarks/store.py [--trials 1000] [--reports 20] [--optuna-tri
 
 Random search, a trivial in-process objective that reports ``--reports`` times per trial.
 rung's store overhead per trial is the difference between a run recording to a SQLite file
-and the same run recording nothing (``storage=False``). Every accepted report is committed
+and the same run recorded in memory (``storage=":memory:"``). Every accepted report is committed
 before the trial hears the scheduler's answer. Optuna runs the same loop (RandomSampler,
 ``trial.report`` per step, SQLite file) in the same process.
 """
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--optuna-trials", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        bare = rung_seconds_per_trial(args.trials, args.reports, storage=False)
+        bare = rung_seconds_per_trial(args.trials, args.reports, storage=":memory:")
         sqlite = rung_seconds_per_trial(args.trials, args.reports, storage=Path(tmp) / "rung.db")
         optuna = optuna_seconds_per_trial(args.optuna_trials, args.reports, Path(tmp) / "optuna.db")
     overhead = sqlite - bare

@@ -98,9 +98,9 @@ def torch_training(config):
 def test_pytorch_model_and_optimizer_resume_exactly(backend, tmp_path):
     pytest.importorskip("torch")
     paused = rung.Tuner(torch_training, {"lr": 0.05}, metric="loss", max_trials=2, scheduler=PauseOnceAtEpoch2(),
-                        backend=backend, n_workers=1, verbose=0, workdir=tmp_path / "paused", storage=False).run()
+                        backend=backend, n_workers=1, verbose=0, workdir=tmp_path / "paused", storage=":memory:").run()
     straight = rung.Tuner(torch_training, {"lr": 0.05}, metric="loss", max_trials=1,
-                          backend=backend, n_workers=1, verbose=0, workdir=tmp_path / "straight", storage=False).run()
+                          backend=backend, n_workers=1, verbose=0, workdir=tmp_path / "straight", storage=":memory:").run()
     resumed_losses = list(paused.reports[paused.reports.trial_id == 0]["loss"])
     straight_losses = list(straight.reports[straight.reports.trial_id == 0]["loss"])
     assert resumed_losses == pytest.approx(straight_losses, rel=1e-6)

@@ -34,6 +34,6 @@ def test_metric_per_rung_uses_the_scheduler_levels_and_writes_a_png(tmp_path):
 
 def test_metric_per_rung_needs_the_resource_in_reports(tmp_path):
     result = rung.Tuner(lambda c: c["x"], {"x": rung.uniform(0, 1)}, metric="loss", max_trials=2,
-                        backend="inprocess", verbose=0, storage=False).run()
+                        backend="inprocess", verbose=0, storage=":memory:").run()
     with pytest.raises(ValueError, match="'epoch'"):
         result.plot_metric_per_rung(tmp_path / "x.png")

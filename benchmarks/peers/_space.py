@@ -92,30 +92,12 @@ def make_param(name: str, domain: Domain) -> Param:
     return Param(name, domain, "float", "unit", UNIT_EPS, 1.0 - UNIT_EPS)
 
 
-def _topological(space: Space) -> list[str]:
-    """Parameter names with every parent before its children (else declaration order)."""
-    order: list[str] = []
-    done: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        done.add(name)
-        for condition in space[name].conditions:
-            visit(condition.parent)
-        order.append(name)
-
-    for name in space.names:
-        visit(name)
-    return order
-
-
 class SpaceView:
     """A rung space as :class:`Param` objects (parents first) plus its constant values."""
 
     def __init__(self, space: Space | Mapping[str, Any]) -> None:
         self.space = Space.coerce(space)
-        self.order = _topological(self.space)
+        self.order = self.space.order
         self.params: dict[str, Param] = {}
         self.constants: dict[str, Any] = {}
         for name in self.order:
