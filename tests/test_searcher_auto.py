@@ -72,7 +72,7 @@ def test_auto_passes_starting_points_to_its_pick():
 
 def test_tuner_default_searcher_is_auto_and_picks_gp_on_a_small_continuous_space():
     tuner = rung.Tuner(lambda config: {"loss": _branin(config)}, CONTINUOUS, metric="loss", max_trials=12,
-                       backend="inprocess", storage=False, verbose=0, seed=1)
+                       backend="inprocess", storage=":memory:", verbose=0, seed=1)
     tuner.run()
     assert isinstance(tuner.searcher, Auto)
     assert tuner.searcher.chosen.name == "gp"
@@ -88,7 +88,7 @@ def test_a_multi_fidelity_scheduler_makes_auto_pick_the_multi_fidelity_searcher(
             rung.report(loss=_branin(config) / epoch, epoch=epoch)
 
     tuner = rung.Tuner(objective, CONTINUOUS, metric="loss", scheduler=scheduler(), max_trials=20,
-                       backend="inprocess", storage=False, verbose=0, seed=2)
+                       backend="inprocess", storage=":memory:", verbose=0, seed=2)
     tuner.run()
     assert tuner.searcher.chosen.name == "bohb"
     assert type(tuner.searcher.delegate) is SEARCHERS["bohb"]
@@ -106,5 +106,5 @@ def test_auto_resumes_like_any_searcher(tmp_path):
     run(8, False)
     resumed = run(14, True)
     uninterrupted = rung.Tuner(lambda config: {"loss": _branin(config)}, CONTINUOUS, metric="loss",
-                               max_trials=14, backend="inprocess", storage=False, verbose=0, seed=3).run()
+                               max_trials=14, backend="inprocess", storage=":memory:", verbose=0, seed=3).run()
     assert [t.config for t in resumed.trial_records] == [t.config for t in uninterrupted.trial_records]

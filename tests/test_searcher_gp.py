@@ -220,7 +220,7 @@ def test_a_space_with_nothing_to_tune():
 
 def test_runs_inside_the_tuner():
     result = rung.Tuner(quadratic4, QUAD4, metric="loss", searcher=GP(QUAD4, seed=0), max_trials=12,
-                        backend="inprocess", verbose=0, storage=False, seed=0).run()
+                        backend="inprocess", verbose=0, storage=":memory:", seed=0).run()
     assert result.count("completed") == 12
     assert result.best_value < 0.2
 

@@ -76,7 +76,7 @@ FACTORIES = {
 def simulate(searcher, scheduler, space=SPACE, objective=None, max_trials=40, n_workers=4):
     return rung.Tuner(
         simulated(objective or Crossing()), space, metric="loss", searcher=searcher, scheduler=scheduler,
-        backend=SimulatorBackend(), n_workers=n_workers, max_trials=max_trials, storage=False, verbose=0,
+        backend=SimulatorBackend(), n_workers=n_workers, max_trials=max_trials, storage=":memory:", verbose=0,
         seed=5,
     ).run()
 
