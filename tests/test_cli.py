@@ -297,7 +297,7 @@ def test_resume_continues_with_the_stored_spec(project):
 
     sys.path.insert(0, str(project))
     try:
-        whole = load_spec(spec).build_tuner(storage=False, verbose=0).run()
+        whole = load_spec(spec).build_tuner(storage=":memory:", verbose=0).run()
     finally:
         sys.path.remove(str(project))
     assert [t.config for t in final.trial_records] == [t.config for t in whole.trial_records]

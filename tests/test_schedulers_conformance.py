@@ -9,13 +9,14 @@ or pause trials spend fewer epochs than FIFO on the same configs.
 """
 
 import json
+from dataclasses import asdict
 
 import pytest
 
 import rung
 from rung.schedulers import ASHA, FIFO, Bandit, Hyperband, MedianStopping, SuccessiveHalving, Truncation
 from rung.searchers import Grid, Random
-from rung.storage import Storage
+from rung.storage import SQLStorage
 from rung.testing.schedulers import SCHEDULER_CHECKS, check_scheduler
 
 EPOCHS = 9
@@ -62,11 +63,12 @@ def tune(tmp_path, scheduler, searcher, backend="inprocess", n_workers=1):
         max_trials=N_TRIALS if searcher == "random" else None, backend=backend, n_workers=n_workers,
         verbose=0, storage=str(db), experiment="conformance", workdir=tmp_path / "work",
     ).run()
-    store = Storage(str(db))
+    store = SQLStorage(str(db))
     try:
-        _, reports, events = store.load_log(store.get_experiment("conformance")["id"])
+        log = store.read_log(store.require_experiment("conformance").id)
     finally:
         store.dispose()
+    reports, events = [asdict(row) for row in log.reports], [asdict(row) for row in log.events]
     return result, reports, events
 
 

@@ -81,9 +81,9 @@ def test_valid_spec_loads_and_builds_its_tuner(tmp_path, module):
 
     result = tuner.run()
     assert len(result.trials) == 4 and result.stop_reason == "max_trials"
-    stored = rung.storage.Storage(tmp_path / "s.db").require_experiment("demo")
-    assert stored["spec"] == tuner.spec
-    assert stored["settings"]["n_workers"] == 1
+    stored = rung.storage.SQLStorage(tmp_path / "s.db").require_experiment("demo")
+    assert stored.spec == tuner.spec
+    assert stored.settings["n_workers"] == 1
 
 
 def test_overrides_win_and_the_stored_spec_rebuilds_the_same_tuner(tmp_path, module):

@@ -310,7 +310,7 @@ def test_a_problem_drives_a_rung_tuner():
             rung.report(**metrics)
 
     result = rung.Tuner(objective, problem.space, metric=problem.metric, mode=problem.mode,
-                        max_trials=3, backend="inprocess", verbose=0, storage=False,
+                        max_trials=3, backend="inprocess", verbose=0, storage=":memory:",
                         seed=0).run()
     assert len(result.reports) == 3 * 27
     assert result.best_value >= problem.optimum

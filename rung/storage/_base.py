@@ -16,12 +16,11 @@ from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
 from ..trial._record import Trial
-from . import _compat
 from ._errors import ExperimentNotFound
 from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
 
 
-class Storage(_compat.StorageShims, ABC, metaclass=_compat.StorageMeta):
+class Storage(ABC):
     """Experiments and their logs. Construct an implementation (``SQLStorage(url)``,
     ``MemoryStorage()``) or let :func:`rung.storage.open_storage` pick one."""
 
@@ -95,7 +94,7 @@ class Storage(_compat.StorageShims, ABC, metaclass=_compat.StorageMeta):
         """Release connections (the store stays usable; it reconnects when asked)."""
 
 
-class Recorder(_compat.RecorderShims, ABC, metaclass=_compat.RecorderMeta):
+class Recorder(ABC):
     """Buffers one experiment's writes and commits them together.
 
     The caller allocates sequence numbers (it knows the log's order); the recorder only

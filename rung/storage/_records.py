@@ -34,14 +34,6 @@ class ExperimentRecord:
     stop_requested: bool
     owner: str | None
 
-    # TODO(lead): remove when the tuner, rung/results/_load.py and tests read attributes.
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    # TODO(lead): remove with __getitem__.
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
 
 @dataclass(frozen=True)
 class ExperimentSummary:
