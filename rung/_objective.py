@@ -46,7 +46,7 @@ class Objective:
     """
 
     metric: str
-    mode: Mode = "min"
+    mode: str = "min"  #: ``"min"`` or ``"max"`` (checked)
 
     def __post_init__(self) -> None:
         check_metric(self.metric, required=True)

@@ -21,7 +21,7 @@ def load(name: str, storage: "str | os.PathLike[str] | Storage | None" = None) -
     store = open_storage(storage)
     try:
         experiment = store.require_experiment(name)
-        state = RunState.from_log(Objective(experiment.metric, experiment.mode),  # type: ignore[arg-type]
+        state = RunState.from_log(Objective(experiment.metric, experiment.mode),
                                   store.read_log(experiment.id))
     finally:
         if store is not storage:

@@ -96,7 +96,7 @@ class Scheduler(ABC):
     def setup(self, searcher: "Searcher", metric: str, mode: str) -> None:
         """Bind the scheduler to the tuner's searcher and objective; called once by the tuner."""
         self.searcher = searcher
-        self.objective = Objective(metric, mode)  # type: ignore[arg-type]  # validated by Objective
+        self.objective = Objective(metric, mode)
         self.metric = metric
         self.mode = mode
         resource_attr = getattr(self, "resource_attr", None)

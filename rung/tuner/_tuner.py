@@ -122,7 +122,7 @@ class Tuner:
             raise TypeError(f"objective must be callable, got {objective!r}")
         self.objective = objective
         self.space = Space.coerce(space)
-        self.target = Objective(metric, mode)  # type: ignore[arg-type]  # checked by Objective
+        self.target = Objective(metric, mode)
         self.metric, self.mode = self.target.metric, self.target.mode
         self.budgets = Budgets.checked(max_trials=max_trials, max_wallclock=max_wallclock,
                                        metric_threshold=metric_threshold, max_failures=max_failures,

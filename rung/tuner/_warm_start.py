@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .._objective import Objective
 from ..searchers import Searcher
 from ..space import Space, SpaceError
-from ..storage import ReportRecord, Storage, StorageError
+from ..storage import Storage, StorageError
 from ..trial._record import TrialStatus
+from ._state import RunState
 
 
 def warm_start(searcher: Searcher, space: Space, metric: str, store: Storage, names: Sequence[str]) -> dict[str, Any]:
     """Feed the completed trials of experiments ``names`` to ``searcher.observe``.
 
-    A trial's metrics are those of its last stored report (the reports are the authority;
-    a trial without reports has no value and is skipped). Returns ``{"used": n, "dropped":
-    [{experiment, trial_id, reason}], "removed_parameters": {experiment: [names]}}``.
+    The trials are those :class:`RunState` rebuilds from each stored log (their metrics are
+    those of their last report). Returns ``{"used": n, "dropped": [{experiment, trial_id,
+    reason}], "removed_parameters": {experiment: [names]}}``.
     """
     used = 0
     dropped: list[dict[str, Any]] = []
@@ -29,16 +31,13 @@ def warm_start(searcher: Searcher, space: Space, metric: str, store: Storage, na
         other = store.require_experiment(name)
         if other.metric != metric:
             raise StorageError(f"warm_start experiment {name!r} optimizes {other.metric!r}, not {metric!r}")
-        log = store.read_log(other.id)
-        last_report: dict[int, ReportRecord] = {}
-        for entry in log.reports:  # seq order: the last one per trial wins
-            last_report[entry.trial_id] = entry
-        gone = sorted({key for t in log.trials for key in t.config} - set(space.names))
+        state = RunState.from_log(Objective(other.metric, other.mode), store.read_log(other.id))
+        trials = list(state.trials.values())
+        gone = sorted({key for t in trials for key in t.config} - set(space.names))
         if gone:
             removed[name] = gone
-        for trial in log.trials:
-            report = last_report.get(trial.trial_id)
-            if trial.status != TrialStatus.COMPLETED.value or report is None or report.metrics.get(other.metric) is None:
+        for trial in trials:
+            if trial.status is not TrialStatus.COMPLETED or trial.metric_value is None:
                 continue
             config = {k: v for k, v in trial.config.items() if k in space.names}
             try:
@@ -46,6 +45,6 @@ def warm_start(searcher: Searcher, space: Space, metric: str, store: Storage, na
             except SpaceError as err:
                 dropped.append({"experiment": name, "trial_id": trial.trial_id, "reason": str(err)})
                 continue
-            searcher.observe(config, report.metrics)
+            searcher.observe(config, trial.last_metrics)
             used += 1
     return {"used": used, "dropped": dropped, "removed_parameters": removed}
