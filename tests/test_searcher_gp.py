@@ -2,7 +2,6 @@
 warm start, failures, a seeded margin over random search, and the cost bound."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -182,32 +181,31 @@ def test_a_heavy_tail_of_bad_values_does_not_blind_the_model():
     assert np.mean(best) < 0.03
 
 
-def test_observations_are_capped_and_a_suggestion_stays_fast():
+def test_observations_are_capped():
+    # The cost of a suggestion is measured by benchmarks/searcher_overhead_gp.py, not here.
     rng = np.random.default_rng(0)
     searcher = GP(QUAD4, metric="loss", seed=0, max_observations=100)
     for row in rng.random((150, 4)):
         config = {f"x{i}": float(v) for i, v in enumerate(row)}
         searcher.observe(config, {"loss": quadratic4(config)})
     searcher.observe(c := searcher.suggest(), {"loss": quadratic4(c)})  # the first fit starts cold
-    start = time.perf_counter()
     config = searcher.suggest()
-    assert time.perf_counter() - start < 0.5
     assert len(searcher._fitted[1]) == 100
     assert rung.Space(QUAD4).validate(config) == config
     with pytest.raises(ValueError, match="max_observations"):
         GP(QUAD4, max_observations=3)
 
 
-def test_a_suggestion_at_150_observations_is_fast_with_the_default_cap():
+def test_the_default_cap_keeps_150_observations_in_the_model():
     rng = np.random.default_rng(1)
     searcher = GP(QUAD4, metric="loss", seed=0)
     for row in rng.random((150, 4)):
         config = {f"x{i}": float(v) for i, v in enumerate(row)}
         searcher.observe(config, {"loss": quadratic4(config)})
     searcher.observe(c := searcher.suggest(), {"loss": quadratic4(c)})
-    start = time.perf_counter()
-    searcher.suggest()
-    assert time.perf_counter() - start < 0.5
+    config = searcher.suggest()
+    assert len(searcher._fitted[1]) == 151
+    assert rung.Space(QUAD4).validate(config) == config
 
 
 def test_a_space_with_nothing_to_tune():

