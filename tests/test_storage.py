@@ -19,7 +19,7 @@ from rung.storage import _schema as schema
 
 TESTS = Path(__file__).resolve().parent
 SPACE = {"x": rung.uniform(-1, 1), "y": rung.uniform(-1, 1)}
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = f"postgresql://postgres@127.0.0.1:5432/{os.environ.get('RUNG_TEST_PG_DB', 'test')}"
 
 
 def postgres_available() -> bool:

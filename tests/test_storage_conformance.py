@@ -1,6 +1,7 @@
 """The built-in stores pass rung.testing.storages: SQLite file, in-memory SQLite, PostgreSQL
 (when a server is reachable) and MemoryStorage."""
 
+import os
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from rung.storage import MemoryStorage, SQLStorage, open_storage
 from rung.testing.storages import STORAGE_CHECKS, check_storage
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('RUNG_TEST_PG_DB', 'test')}"
 
 
 def _postgres_unreachable() -> str | None:
