@@ -147,6 +147,8 @@ class Recording(rung.Callback):
 
     def on_trial_end(self, state, trial):
         self.events.append(("end", trial.trial_id, trial.status.value))
+        if trial.status.value == "completed":  # the state already counts it and its value
+            assert state.best_value is not None and state.best_value <= trial.metric_value
 
     def on_experiment_end(self, state, result):
         self.events.append(("experiment_end", result.stop_reason))

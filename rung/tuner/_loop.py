@@ -250,11 +250,11 @@ class EventLoop:
             trial.end_reason = verdict.reason
         self._tell_scheduler(trial)
         self.record_end(trial, now)
-        self.callbacks.on_trial_end(self.state, trial)
+        if trial.status is not TrialStatus.PAUSED:
+            self._close(trial, now)
+        self.callbacks.on_trial_end(self.state, trial)  # sees the counts and incumbent updated
         if trial.status is TrialStatus.PAUSED:
             self._collect_abandoned()
-            return
-        self._close(trial, now)
 
     def _tell_scheduler(self, trial: Trial) -> None:
         if trial.status is TrialStatus.COMPLETED:
@@ -275,8 +275,8 @@ class EventLoop:
             trial.end_reason = reason
             now = self.now()
             self.record_end(trial, now, abandoned=True)
-            self.callbacks.on_trial_end(self.state, trial)
             self._close(trial, now)
+            self.callbacks.on_trial_end(self.state, trial)
 
     def _close(self, trial: Trial, now: float) -> None:
         """A trial that will not run again: counts, the incumbent, the failure budget."""
