@@ -236,9 +236,15 @@ def test_stop_ends_a_running_experiment(project):
     assert "not running" in ok(rung_cli(project, "stop", "long")).stderr
 
 
+def _default_sigint() -> None:
+    # A suite started in the background of a non-interactive shell (`make test &`) inherits
+    # SIGINT ignored, and Python keeps it ignored: give the CLI what a terminal gives it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_interrupts_the_run_with_exit_code_130(project):
     spec = write_spec(project, spec_yaml(name="long", function="slow", max_trials=50))
-    runner = start(project, "run", spec, "--quiet")
+    runner = start(project, "run", spec, "--quiet", preexec_fn=_default_sigint)
     try:
         assert _wait_for(lambda: default_db(project).exists()
                          and len(rung.load("long", storage=default_db(project)).reports) >= 1)
