@@ -65,7 +65,10 @@ def open_store(url: str | None, create: bool = False) -> Storage | None:
 
 def require_experiment(store: Storage | None, name: str, url: str | None) -> ExperimentRecord:
     """The experiment's record, or a usage error (exit code 2) saying where we looked."""
-    experiment = None if store is None else store.get_experiment(name)
+    try:
+        experiment = None if store is None else store.get_experiment(name)
+    except StorageError as err:  # a corrupt row: one line naming the experiment, table and column
+        raise CliError(str(err)) from None
     if experiment is None:
         where = store.url if store is not None else normalize_url(url)
         hint = "" if where == normalize_url(None) else f" --storage {where}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..results._load import load
 from ..results._result import TuningResult
-from ..storage import ExperimentRecord
+from ..storage import ExperimentRecord, StorageError
 from ._common import (
     EXIT_FAILURE,
     CliError,
@@ -57,12 +57,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     try:
         experiments = store.list_experiments()
+        unreadable = store.unreadable_experiments()
     finally:
         store.dispose()
     if not experiments:
         say(f"no experiments in {store.url}")
         return 0
-    stdout_console().print(experiments_table(experiments))
+    stdout_console().print(experiments_table(experiments, unreadable))
+    for problem in unreadable.values():
+        say(f"rung: unreadable: {problem}")
     return 0
 
 
@@ -72,6 +75,8 @@ def _load(args: argparse.Namespace) -> tuple[ExperimentRecord, TuningResult]:
     try:
         experiment = require_experiment(store, args.name, args.storage)
         return experiment, load(args.name, storage=store)
+    except StorageError as err:  # e.g. a corrupt row: one line naming the experiment and row
+        raise CliError(str(err)) from None
     finally:
         if store is not None:
             store.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Collection
 
 from rich.table import Table
 from rich.text import Text
@@ -17,8 +17,9 @@ from ._common import fmt_seconds, fmt_timestamp, fmt_value, json_default
 STATUS_STYLES = {"completed": "green", "failed": "red", "stopped": "yellow", "paused": "cyan", "running": "blue"}
 
 
-def experiments_table(experiments: list[ExperimentSummary]) -> Table:
-    """One row per experiment: name, status, trials, metric, best value, created."""
+def experiments_table(experiments: list[ExperimentSummary], unreadable: Collection[str] = ()) -> Table:
+    """One row per experiment: name, status, trials, metric, best value, created; the
+    experiments named in ``unreadable`` (a corrupt row) have the status "unreadable"."""
     table = Table(title="experiments", title_justify="left")
     for column, justify in (("name", "left"), ("status", "left"), ("trials", "right"), ("metric", "left"),
                             ("best", "right"), ("created", "left")):
@@ -29,6 +30,8 @@ def experiments_table(experiments: list[ExperimentSummary]) -> Table:
         status = experiment.status
         if experiment.stop_reason and status != "running":
             status += f" ({experiment.stop_reason})"
+        if experiment.name in unreadable:
+            status = "unreadable (corrupt row)"
         table.add_row(
             experiment.name, status, trials, f"{experiment.metric} ({experiment.mode})",
             fmt_value(experiment.best_value), fmt_timestamp(experiment.created_at),

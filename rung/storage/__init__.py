@@ -7,7 +7,8 @@ records (``_records.py``); ``read_log(experiment_id, after_seq)`` reads a log in
 """
 
 from ._base import Recorder, Storage
-from ._errors import ExperimentExists, ExperimentNotFound, SchemaVersionError, StorageError
+from ._engine import make_private_dirs
+from ._errors import CorruptRecord, ExperimentExists, ExperimentNotFound, SchemaVersionError, StorageError
 from ._memory import MemoryRecorder, MemoryStorage
 from ._migrations import MIGRATIONS
 from ._open import open_storage
@@ -26,6 +27,7 @@ from ._sql import SQLStorage
 from ._urls import default_storage_url, normalize_url, rung_home
 
 __all__ = [
+    "CorruptRecord",
     "EventRecord",
     "ExperimentExists",
     "ExperimentNotFound",
@@ -46,6 +48,7 @@ __all__ = [
     "StorageError",
     "TrialRecord",
     "default_storage_url",
+    "make_private_dirs",
     "normalize_url",
     "open_storage",
     "rung_home",

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
 from ..trial._record import Trial
-from ._errors import ExperimentNotFound
+from ._errors import CorruptRecord, ExperimentNotFound
 from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
 
 
@@ -54,6 +54,20 @@ class Storage(ABC):
         large experiments stays cheap. The best value is the best ``metric_value`` of the
         trial rows that did not fail.
         """
+
+    def unreadable_experiments(self) -> dict[str, str]:
+        """The experiments whose own record cannot be decoded (a corrupt row), name -> why.
+
+        Unlike :meth:`list_experiments` this decodes every experiment's record, so it costs
+        more; listings call it to flag damaged experiments instead of failing on them.
+        """
+        problems = {}
+        for summary in self.list_experiments():
+            try:
+                self.get_experiment(summary.name)
+            except CorruptRecord as err:
+                problems[summary.name] = str(err)
+        return problems
 
     @abstractmethod
     def delete_experiment(self, name: str) -> None:

@@ -13,6 +13,7 @@ import math
 from typing import Any, Mapping
 
 from ..trial._record import Trial
+from ._errors import CorruptRecord
 from ._records import EventRecord, ExperimentRecord, ExperimentSummary, ReportRecord, TrialRecord
 
 TRIAL_FIELDS = (
@@ -38,8 +39,23 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _loads_or(text: str | None, default: Any) -> Any:
-    return json.loads(text) if text else default
+def _loads(row: Mapping[Any, Any], column: str, where: str) -> Any:
+    """The JSON value of ``row[column]``; CorruptRecord naming ``where`` (table and row) and
+    the column if it is not valid JSON."""
+    text = row[column]
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as err:  # JSONDecodeError is a ValueError
+        raise CorruptRecord(f"{where}: column {column!r} is not valid JSON ({err}); "
+                            f"it starts {str(text)[:40]!r}") from None
+
+
+def _loads_or(row: Mapping[Any, Any], column: str, where: str, default: Any) -> Any:
+    return _loads(row, column, where) if row[column] else default
+
+
+def _experiment_where(row: Mapping[Any, Any]) -> str:
+    return f"experiment {row['name']!r} (table rung_experiments, id {row['id']})"
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -84,10 +100,11 @@ def event_row(experiment_id: int, event: EventRecord) -> dict[str, Any]:
 
 # -- reading ---------------------------------------------------------------------------------
 def experiment_record(row: Mapping[Any, Any]) -> ExperimentRecord:
+    where = _experiment_where(row)
     return ExperimentRecord(
         id=int(row["id"]), name=row["name"], status=row["status"], metric=row["metric"], mode=row["mode"],
-        seed=row["seed"], space=json.loads(row["space"]), spec=_loads_or(row["spec"], None),
-        settings=json.loads(row["settings"]), workdir=row["workdir"], created_at=row["created_at"],
+        seed=row["seed"], space=_loads(row, "space", where), spec=_loads_or(row, "spec", where, None),
+        settings=_loads(row, "settings", where), workdir=row["workdir"], created_at=row["created_at"],
         updated_at=row["updated_at"], elapsed=row["elapsed"] or 0.0, decision_time=row["decision_time"] or 0.0,
         stop_reason=row["stop_reason"], stop_requested=bool(row["stop_requested"]), owner=row["owner"],
     )
@@ -102,23 +119,35 @@ def experiment_summary(row: Mapping[Any, Any], trial_counts: dict[str, int], bes
 
 
 def trial_record(row: Mapping[Any, Any]) -> TrialRecord:
+    where = f"trial {row['trial_id']} (table rung_trials)"
     return TrialRecord(
-        trial_id=row["trial_id"], config=json.loads(row["config"]), status=row["status"],
+        trial_id=row["trial_id"], config=_loads(row, "config", where), status=row["status"],
         created_at=row["created_at"], started_at=row["started_at"], ended_at=row["ended_at"],
         run_time=row["run_time"] or 0.0, n_reports=row["n_reports"] or 0, n_starts=row["n_starts"] or 0,
-        metric_value=row["metric_value"], last_metrics=_loads_or(row["last_metrics"], {}),
+        metric_value=row["metric_value"], last_metrics=_loads_or(row, "last_metrics", where, {}),
         resource=row["resource"], end_reason=row["end_reason"], error=row["error"], traceback=row["traceback"],
     )
 
 
 def report_record(row: Mapping[Any, Any]) -> ReportRecord:
+    where = f"report seq {row['seq']} of trial {row['trial_id']} (table rung_reports)"
     return ReportRecord(
         seq=row["seq"], trial_id=row["trial_id"], step=row["step"], time=row["time"],
-        metrics=json.loads(row["metrics"]), action=row["action"], reason=row["reason"],
-        details=_loads_or(row["details"], {}),
+        metrics=_loads(row, "metrics", where), action=row["action"], reason=row["reason"],
+        details=_loads_or(row, "details", where, {}),
     )
 
 
 def event_record(row: Mapping[Any, Any]) -> EventRecord:
+    where = f"event seq {row['seq']} of trial {row['trial_id']} (table rung_events)"
     return EventRecord(seq=row["seq"], kind=row["kind"], trial_id=row["trial_id"], time=row["time"],
-                       payload=json.loads(row["payload"]))
+                       payload=_loads(row, "payload", where))
+
+
+def experiment_problem(row: Mapping[Any, Any]) -> str | None:
+    """Why the experiment's own row cannot be read (its JSON columns), or None if it can."""
+    try:
+        experiment_record(row)
+    except CorruptRecord as err:
+        return str(err)
+    return None

@@ -9,6 +9,7 @@ read sees one snapshot.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -20,9 +21,13 @@ from ._errors import StorageError
 
 
 def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` (already normalized); StorageError if the URL is unusable."""
+    """An engine for ``url`` (already normalized); StorageError if the URL is unusable.
+
+    A SQLite file that does not exist yet is created private to the user (see
+    :func:`create_private_file`); SQLite gives its ``-wal`` and ``-shm`` files the same mode.
+    """
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):].split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(url[len("sqlite:///"):].split("?", 1)[0]))
     try:
         if url.startswith("sqlite"):
             # One in-memory database must be shared by every connection of this store.
@@ -33,6 +38,42 @@ def create_engine(url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise StorageError(f"storage URL {url!r} is not usable: {exc}") from exc
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and any missing parents with mode 0700 (whatever the umask), as
+    ssh and git credential stores do: trial logs and the store may hold secrets. Directories
+    that exist already are left as they are."""
+    missing = []
+    for path in (directory, *directory.parents):
+        if path.is_dir():
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+            continue  # created meanwhile by another process: theirs to set
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+
+
+def create_private_file(path: Path) -> None:
+    """Create the (empty) file ``path`` with mode 0600 if it does not exist, its missing
+    directories 0700; an existing file keeps its mode. An empty file is an empty SQLite
+    database, so SQLite then opens it as is."""
+    try:
+        make_private_dirs(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot create the store file {str(path)!r}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def reading(engine: sa.Engine) -> sa.Connection:

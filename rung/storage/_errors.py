@@ -20,3 +20,11 @@ class ExperimentNotFound(StorageError, KeyError):
 
 class ExperimentExists(StorageError):
     """An experiment of that name is already in the store."""
+
+
+class CorruptRecord(StorageError):
+    """A stored row cannot be decoded (e.g. a JSON column holds something that is not JSON).
+
+    The message names the table, the row and the column; readers of other experiments are
+    unaffected, and ``list_experiments`` marks the experiment as unreadable instead of failing.
+    """

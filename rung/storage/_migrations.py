@@ -98,5 +98,9 @@ def ensure_schema(engine: sa.Engine, url: str, *, target: int = schema.SCHEMA_VE
                 step(conn)
                 conn.execute(sa.update(schema.meta).where(schema.meta.c.key == _VERSION_KEY)
                              .values(value=str(to_version)))
-    except sa.exc.OperationalError as exc:
-        raise StorageError(f"cannot open the store at {url!r}: {exc.orig}") from exc
+    except sa.exc.DatabaseError as exc:  # OperationalError included
+        shown = engine.url.render_as_string(hide_password=True)
+        if engine.dialect.name == "sqlite" and "not a database" in str(exc.orig):
+            raise StorageError(f"the file {engine.url.database!r} is not a SQLite database, so not a rung store "
+                               f"(give another path with --storage or storage=)") from None
+        raise StorageError(f"cannot open the store at {shown!r}: {exc.orig}") from exc

@@ -18,7 +18,7 @@ from . import _codec as codec
 from . import _schema as schema
 from ._base import Storage
 from ._engine import create_engine, reading
-from ._errors import ExperimentExists, StorageError
+from ._errors import CorruptRecord, ExperimentExists, ExperimentNotFound, StorageError
 from ._migrations import ensure_schema
 from ._owner import owner_alive, this_process
 from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
@@ -35,8 +35,13 @@ class SQLStorage(Storage):
         self.engine = create_engine(self.url)
         ensure_schema(self.engine, self.url)
 
+    @property
+    def _shown_url(self) -> str:
+        """The URL for messages, password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def __repr__(self) -> str:
-        return f"SQLStorage({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"SQLStorage({self._shown_url!r})"
 
     def _reading(self) -> sa.Connection:
         return reading(self.engine)
@@ -66,7 +71,12 @@ class SQLStorage(Storage):
     def get_experiment(self, name: str) -> ExperimentRecord | None:
         with self._reading() as conn:
             row = conn.execute(sa.select(schema.experiments).where(schema.experiments.c.name == name)).mappings().first()
-        return None if row is None else codec.experiment_record(row)
+        if row is None:
+            return None
+        try:
+            return codec.experiment_record(row)
+        except CorruptRecord as err:
+            raise CorruptRecord(f"{err} in {self._shown_url}") from None
 
     def list_experiments(self) -> list[ExperimentSummary]:
         e, t = schema.experiments, schema.trials
@@ -92,20 +102,36 @@ class SQLStorage(Storage):
             for row in rows
         ]
 
+    def unreadable_experiments(self) -> dict[str, str]:
+        e = schema.experiments
+        with self._reading() as conn:
+            rows = conn.execute(sa.select(e).order_by(e.c.id)).mappings().all()
+        problems = {row["name"]: codec.experiment_problem(row) for row in rows}
+        return {name: f"{problem} in {self._shown_url}" for name, problem in problems.items() if problem}
+
+    def _id_of(self, name: str) -> int:
+        """The experiment's id, read without decoding its row (so that an experiment with a
+        corrupt row can still be stopped or deleted); ExperimentNotFound if there is none."""
+        with self._reading() as conn:
+            found = conn.execute(sa.select(schema.experiments.c.id).where(schema.experiments.c.name == name)).scalar()
+        if found is None:
+            raise ExperimentNotFound(f"no experiment named {name!r} in {self.url}")
+        return int(found)
+
     def delete_experiment(self, name: str) -> None:
-        experiment = self.require_experiment(name)
+        experiment_id = self._id_of(name)
         with self.engine.begin() as conn:
             for table in (schema.reports, schema.events, schema.trials):
-                conn.execute(sa.delete(table).where(table.c.experiment_id == experiment.id))
-            conn.execute(sa.delete(schema.experiments).where(schema.experiments.c.id == experiment.id))
+                conn.execute(sa.delete(table).where(table.c.experiment_id == experiment_id))
+            conn.execute(sa.delete(schema.experiments).where(schema.experiments.c.id == experiment_id))
 
     # -- running -----------------------------------------------------------------------------
     def request_stop(self, name: str) -> None:
-        experiment = self.require_experiment(name)
+        experiment_id = self._id_of(name)
         with self.engine.begin() as conn:
             conn.execute(
                 sa.update(schema.experiments)
-                .where(schema.experiments.c.id == experiment.id)
+                .where(schema.experiments.c.id == experiment_id)
                 .values(stop_requested=True, updated_at=time.time())
             )
 
@@ -118,17 +144,27 @@ class SQLStorage(Storage):
             )
 
     def claim(self, experiment_id: int) -> None:
+        """Atomic: the row is locked while it is checked (``FOR UPDATE`` on PostgreSQL, the
+        ``BEGIN IMMEDIATE`` write lock on SQLite), and the update only applies if the owner
+        and status are still those that were checked (a compare-and-swap), so of two
+        simultaneous claims exactly one succeeds. A dead owner on this host is taken over."""
         e = schema.experiments
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(e.c.name, e.c.status, e.c.owner).where(e.c.id == experiment_id)).first()
+            row = conn.execute(
+                sa.select(e.c.name, e.c.status, e.c.owner).where(e.c.id == experiment_id).with_for_update()
+            ).first()
             if row is None:
                 raise StorageError(f"no experiment with id {experiment_id} in {self.url}")
             if row.status == "running" and row.owner and owner_alive(row.owner):
                 raise StorageError(f"experiment {row.name!r} is being run by process {row.owner}")
-            conn.execute(
-                sa.update(e).where(e.c.id == experiment_id)
+            same_owner = e.c.owner.is_(None) if row.owner is None else e.c.owner == row.owner
+            result = conn.execute(
+                sa.update(e).where(e.c.id == experiment_id, e.c.status == row.status, same_owner)
                 .values(status="running", owner=this_process(), stop_requested=False, updated_at=time.time())
             )
+            if result.rowcount != 1:
+                current = conn.execute(sa.select(e.c.owner).where(e.c.id == experiment_id)).scalar()
+                raise StorageError(f"experiment {row.name!r} was claimed at the same time by process {current}")
 
     def finish(self, experiment_id: int, *, status: str, stop_reason: str, elapsed: float, decision_time: float) -> None:
         with self.engine.begin() as conn:
@@ -156,14 +192,19 @@ class SQLStorage(Storage):
             if after_seq >= 0:
                 query = query.where(t.c.trial_id.in_(touched))
             trial_rows = conn.execute(query).mappings().all() if after_seq < 0 or touched else []
-        entries: list[LogEntry] = [codec.report_record(row) for row in report_rows]
-        entries += [codec.event_record(row) for row in event_rows]
+        try:
+            entries: list[LogEntry] = [codec.report_record(row) for row in report_rows]
+            entries += [codec.event_record(row) for row in event_rows]
+            trials = [codec.trial_record(row) for row in trial_rows]
+        except CorruptRecord as err:
+            raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
         entries.sort(key=lambda entry: entry.seq)
-        return LogSlice(
-            trials=[codec.trial_record(row) for row in trial_rows],
-            entries=entries,
-            last_seq=entries[-1].seq if entries else after_seq,
-        )
+        return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
+
+    def _name_of(self, experiment_id: int) -> str | None:
+        with self._reading() as conn:
+            return conn.execute(sa.select(schema.experiments.c.name)
+                                .where(schema.experiments.c.id == experiment_id)).scalar()
 
     def recorder(self, experiment_id: int) -> SQLRecorder:
         return SQLRecorder(self.engine, experiment_id)

@@ -196,6 +196,8 @@ def check_list_experiments(factory: StorageFactory, prefix: str) -> None:
             for key in ("id", "name", "status", "metric", "mode", "created_at", "updated_at", "elapsed",
                         "stop_reason", "owner"):
                 _assert_same(getattr(low, key), getattr(record, key), f"ExperimentSummary.{key}")
+            flagged = {name for name in storage.unreadable_experiments() if name.startswith(prefix)}
+            assert flagged == set(), f"unreadable_experiments flags healthy experiments: {flagged}"
 
 
 def check_delete(factory: StorageFactory, prefix: str) -> None:
