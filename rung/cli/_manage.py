@@ -8,8 +8,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..storage import rung_home
+from .._names import name_problem
+from ..storage import ExperimentRecord, Storage, rung_home
 from ._common import EXIT_FAILURE, CliError, open_store, require_experiment, say
+
+
+def check_name_argument(name: str, label: str = "NAME") -> str:
+    """An experiment name given on the command line, or a usage error (exit code 2) naming
+    the argument: rung never looks up, and so never deletes, by a name such as ``../..``."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise CliError(f"{label}: an experiment name {problem}")
+    return name
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -26,8 +36,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
     delete = subparsers.add_parser(
         "delete", parents=parents, help="delete an experiment and its records",
-        description="Remove the experiment, its trials and reports from the store, and its trial files when "
-                    "they are in rung's default place ($RUNG_HOME/experiments/NAME). Nothing is asked.",
+        description="Remove the experiment, its trials and reports from the store, and the directory of trial "
+                    "files the store records for it when that directory is inside $RUNG_HOME/experiments/ "
+                    "(anywhere else, the files are left and their place is printed). Nothing is asked.",
     )
     delete.add_argument("name", metavar="NAME", help="the experiment")
     delete.add_argument("--force", action="store_true",
@@ -36,6 +47,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
+    check_name_argument(args.name)
     store = open_store(args.storage)
     try:
         experiment = require_experiment(store, args.name, args.storage)
@@ -61,6 +73,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    check_name_argument(args.name)
     store = open_store(args.storage)
     try:
         experiment = require_experiment(store, args.name, args.storage)
@@ -70,16 +83,50 @@ def cmd_delete(args: argparse.Namespace) -> int:
                 f"experiment {args.name!r} is running; stop it first with `rung stop {args.name}` "
                 "(or pass --force if the process running it is gone)"
             )
+        removable, why_not = removable_workdir(experiment, store)
         store.delete_experiment(args.name)
     finally:
         if store is not None:
             store.dispose()
     say(f"deleted experiment {args.name!r}")
-    workdir = experiment.workdir
-    if workdir and Path(workdir).exists():
-        # Only rung's own directory is removed: a workdir chosen by the user may hold other files.
-        if Path(workdir).resolve() == (rung_home() / "experiments" / args.name).resolve():
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            say(f"its trial files are left in {workdir}")
+    if removable is not None:
+        shutil.rmtree(removable, ignore_errors=True)
+    elif why_not:
+        say(f"its trial files are left in {experiment.workdir} ({why_not})")
     return 0
+
+
+def removable_workdir(experiment: ExperimentRecord, store: Storage) -> tuple[Path | None, str]:
+    """The directory ``rung delete`` may remove for ``experiment``, or None and why not
+    (an empty reason: there is nothing to remove).
+
+    Only the directory the store records for the experiment, and only if it is a real
+    directory (not a symlink) strictly inside ``$RUNG_HOME/experiments/`` once resolved, and
+    no other experiment of the store records it or a directory inside it. Anything else
+    may hold the user's own files (a chosen ``workdir=``, or a store written by someone else).
+    """
+    if not experiment.workdir:
+        return None, ""
+    workdir = Path(experiment.workdir)
+    if not workdir.exists() and not workdir.is_symlink():
+        return None, ""
+    if workdir.is_symlink():
+        return None, "it is a symbolic link"
+    if not workdir.is_dir():
+        return None, "it is not a directory"
+    root = (rung_home() / "experiments").resolve()
+    resolved = workdir.resolve()
+    if resolved == root or root not in resolved.parents:
+        return None, f"it is not inside {root}"
+    for summary in store.list_experiments():
+        if summary.name == experiment.name:
+            continue
+        try:
+            other = store.get_experiment(summary.name)
+        except Exception:  # an unreadable record: it might name this directory
+            return None, f"the record of experiment {summary.name!r} cannot be read"
+        if other is not None and other.workdir:
+            other_dir = Path(other.workdir).resolve()
+            if other_dir == resolved or resolved in other_dir.parents:
+                return None, f"experiment {other.name!r} keeps its files there too"
+    return resolved, ""

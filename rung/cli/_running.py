@@ -21,6 +21,7 @@ from ._common import (
     say,
     storage_hint,
 )
+from ._manage import check_name_argument
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -63,6 +64,8 @@ def _overrides(args: argparse.Namespace, store: Storage) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.name is not None:
+        check_name_argument(args.name, "--name")
     spec = load_spec(args.spec)
     name = args.name or spec.name
     store = open_store(args.storage or spec.storage, create=True)
@@ -86,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    check_name_argument(args.name)
     store = open_store(args.storage)
     try:
         experiment = require_experiment(store, args.name, args.storage)

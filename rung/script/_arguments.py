@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import numbers
+import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 
 def format_value(value: Any) -> str:
@@ -29,7 +30,23 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+#: A parameter name that ``--name=value`` passes through intact: ``k=v`` would become
+#: ``--k=v=1`` (flag ``k``, value ``v=1``), ``--evil`` would become ``----evil=1``.
+_FLAG_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+def check_flag_names(names: Iterable[Any]) -> None:
+    """Refuse parameter names that are not plain flag names, naming the first such one."""
+    for name in names:
+        if not isinstance(name, str) or not _FLAG_NAME.fullmatch(name):
+            raise ValueError(
+                f"parameter {name!r} cannot be passed as a --name=value flag: a name for args='flags' holds "
+                "letters, digits and _ . - and starts with a letter, digit or _ (or use args='json')"
+            )
+
+
 def config_flags(config: Mapping[str, Any]) -> list[str]:
+    check_flag_names(config)
     return [f"--{name}={format_value(value)}" for name, value in config.items()]
 
 

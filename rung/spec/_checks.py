@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._names import name_problem
 from ._errors import SpecError
 from ._source import FieldPath
 
@@ -97,6 +98,14 @@ class Checker:
             if value not in choices:
                 raise self.error(path, f"must be one of {', '.join(choices)}; got {value!r}")
         return value
+
+    def experiment_name(self, value: Any, path: FieldPath) -> str:
+        """A valid experiment name (``rung._names``: one plain path component)."""
+        name = self.string(value, path)
+        problem = name_problem(name)
+        if problem is not None:
+            raise self.error(path, problem)
+        return name
 
     def string_list(self, value: Any, path: FieldPath) -> list[str]:
         """A string or a list of strings, as a list."""

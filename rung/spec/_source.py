@@ -18,6 +18,11 @@ from ._errors import SpecError
 
 FieldPath = tuple[Any, ...]
 
+#: At most this many nodes once every alias is expanded. A spec is tens of nodes; a
+#: "billion laughs" document of a few hundred bytes, whose aliases refer to aliases,
+#: expands to billions, which would exhaust memory in whatever walks or stores it.
+MAX_EXPANDED_NODES = 100_000
+
 
 def read_spec_file(path: str | os.PathLike) -> tuple[Any, dict[FieldPath, int]]:
     """The parsed YAML of ``path`` and a map of field path to 1-based line number."""
@@ -35,7 +40,11 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[FieldPath, int]]:
     """``text`` parsed with ``yaml.safe_load``, and the lines of its fields."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            _check_expansion(root, file)  # before anything walks the tree
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise SpecError("not valid YAML: nested too deeply", file) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = None if mark is None else mark.line + 1
@@ -50,6 +59,51 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[FieldPath, int]]:
     if root is not None:
         _collect(root, (), lines, file)
     return data, lines
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Refuse a document whose aliases expand past :data:`MAX_EXPANDED_NODES` nodes, or
+    that refers to itself, naming the line of the smallest part that is too big.
+
+    Each distinct node is sized once (aliases share the node they refer to), so this takes
+    time linear in the document's text however far it would expand.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            if key in open_nodes:
+                continue  # already waiting for its children: a second reference, sized then
+            open_nodes.add(key)
+            stack.append((node, True))
+            for child in children:
+                if id(child) in open_nodes and id(child) not in sizes:
+                    raise SpecError("not valid YAML: an alias refers to a node that contains it (a recursive "
+                                    "structure)", file, line=child.start_mark.line + 1)
+                stack.append((child, False))
+            continue
+        size = 1 + sum(sizes[id(child)] for child in children)
+        if size > MAX_EXPANDED_NODES:
+            raise SpecError(
+                f"not valid YAML: its aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?); "
+                "write the values out or use fewer nested aliases", file, line=node.start_mark.line + 1,
+            )
+        sizes[key] = size
+        open_nodes.discard(key)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _collect(node: yaml.Node, path: FieldPath, lines: dict[FieldPath, int], file: str) -> None:

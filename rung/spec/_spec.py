@@ -150,9 +150,7 @@ def parse_spec(
     check = Checker(file, lines)
     base = Path(base_dir if base_dir is not None else os.getcwd()).resolve()
     data = check.mapping(data, (), FIELDS, REQUIRED)
-    name = check.string(data["name"], ("name",))
-    if "/" in name or "\\" in name or name in (".", ".."):
-        raise check.error(("name",), f"must not contain path separators, got {name!r}")
+    name = check.experiment_name(data["name"], ("name",))
     metric = check.string(data["metric"], ("metric",))
     mode = check.string(data.get("mode", "min"), ("mode",), ("min", "max"))
     space = build_space(data["space"], check)
@@ -167,7 +165,10 @@ def parse_spec(
     storage = data.get("storage")
     if storage is not None:
         storage = _storage_url(check.string(storage, ("storage",)), base)
-    warm_start = tuple(check.string_list(data.get("warm_start") or [], ("warm_start",)))
+    warm_start = tuple(
+        check.experiment_name(item, ("warm_start", index))
+        for index, item in enumerate(check.string_list(data.get("warm_start") or [], ("warm_start",)))
+    )
     _check_storable(data, check)  # after the field checks, whose messages say more
     objective = build_objective(data["trial"], base, check)  # last: it imports user code
     return ExperimentSpec(

@@ -47,6 +47,9 @@ class Budgets:
             isinstance(metric_threshold, bool) or not isinstance(metric_threshold, numbers.Real)
         ):
             raise ValueError(f"metric_threshold must be a number, got metric_threshold={metric_threshold!r}")
+        if metric_threshold is not None and not math.isfinite(metric_threshold):
+            # nan is never reached and an infinite threshold only by an infinite value
+            raise ValueError(f"metric_threshold must be a finite number, got metric_threshold={metric_threshold!r}")
         return cls(
             max_trials=positive("max_trials", max_trials, int),
             max_wallclock=positive("max_wallclock", max_wallclock),

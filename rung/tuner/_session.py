@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .._names import check_experiment_name
 from .._objective import Objective
 from ..searchers import Searcher
 from ..space import Space
@@ -66,9 +67,9 @@ class ExperimentSession:
     """One run's hold on its experiment in the store."""
 
     def __init__(self, storage: "str | os.PathLike[str] | Storage | None", name: str) -> None:
+        self.name = check_experiment_name(name)  # also guards callers other than the Tuner
         self._owns_store = not isinstance(storage, Storage)
         self.store = open_storage(storage)
-        self.name = name
         self.experiment_id: int | None = None
         self.existing: ExperimentRecord | None = None
         self.recorder: Recorder | None = None

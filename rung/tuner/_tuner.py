@@ -7,6 +7,7 @@ to the :class:`~rung.tuner._loop.EventLoop` and returns the :class:`rung.TuningR
 
 from __future__ import annotations
 
+import numbers
 import os
 import secrets
 import warnings
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from .._names import check_experiment_name
 from .._objective import Objective
 from ..backends import Backend, TrialResources, make_backend
 from ..results._result import TuningResult
@@ -73,8 +75,10 @@ class Tuner:
     callbacks:
         :class:`rung.Callback` instances told of every trial start, report and end.
     experiment, workdir:
-        Name of the experiment and directory for trial logs and checkpoints (default
-        ``$RUNG_HOME/experiments/<experiment>``).
+        Name of the experiment (default: a fresh ``exp-<date>-<time>-<hex>``; a name is one
+        plain path component of at most 200 letters, digits and ``._-+@=,:``, not starting
+        with a dot or dash) and directory for trial logs and checkpoints (default
+        ``$RUNG_HOME/experiments/<experiment>``; an existing file is refused).
     storage:
         Where every event is recorded: a SQLAlchemy URL (``"sqlite:///path.db"``,
         ``"postgresql://..."``), a ``.db`` path, ``":memory:"`` (kept in this process only),
@@ -120,8 +124,23 @@ class Tuner:
     ) -> None:
         if not callable(objective):
             raise TypeError(f"objective must be callable, got {objective!r}")
+        # The arguments that are only kept (not built into a part) are checked first, so a
+        # wrong one is named here rather than failing opaquely inside a part or a trial.
+        seed = check_seed(seed)
+        verbose = check_flag("verbose", verbose, levels=True)
+        resume, force_resume = check_flag("resume", resume), check_flag("force_resume", force_resume)
+        if experiment is not None:
+            experiment = check_experiment_name(experiment)
+        warm_names = check_warm_start(warm_start)
+        checked_workdir = check_workdir(workdir)
+        if storage is False:  # an undocumented early spelling of ":memory:"
+            warnings.warn("storage=False is deprecated; use storage=':memory:'", DeprecationWarning, stacklevel=2)
+            storage = ":memory:"
+        storage = check_storage(storage)
+        callbacks = check_callbacks(callbacks)
         self.objective = objective
         self.space = Space.coerce(space)
+        _check_script_parameters(objective, self.space)
         self.target = Objective(metric, mode)
         self.metric, self.mode = self.target.metric, self.target.mode
         self.budgets = Budgets.checked(max_trials=max_trials, max_wallclock=max_wallclock,
@@ -146,15 +165,14 @@ class Tuner:
             )
         self.budgets.require_an_end(self.searcher.is_finite)
         self.callbacks = CallbackList(callbacks)
-        self.experiment = experiment or datetime.now().strftime("exp-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
-        self.workdir = Path(workdir) if workdir is not None else rung_home() / "experiments" / self.experiment
-        if storage is False:  # an undocumented early spelling of ":memory:"
-            warnings.warn("storage=False is deprecated; use storage=':memory:'", DeprecationWarning, stacklevel=2)
-            storage = ":memory:"
+        if experiment is None:
+            experiment = datetime.now().strftime("exp-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+        self.experiment: str = experiment
+        self.workdir = checked_workdir or rung_home() / "experiments" / self.experiment
         self.storage = storage
-        self.resume = bool(resume)
-        self.force_resume = bool(force_resume)
-        self.warm_start = [warm_start] if isinstance(warm_start, str) else list(warm_start or [])
+        self.resume = resume
+        self.force_resume = force_resume
+        self.warm_start = warm_names
         #: The YAML spec this tuner was built from (stored with the experiment), if any.
         self.spec: dict[str, Any] | None = None
         self._settings = {
@@ -274,3 +292,91 @@ class Tuner:
         if best is None:
             return head + "; no trial produced a value" + picked
         return head + f"; best {self.metric}={best.metric_value:.6g} (trial {best.trial_id})" + picked
+
+
+# -- argument checks (each error names the argument) ------------------------------------------
+def check_seed(seed: Any) -> int | None:
+    """None or a non-negative integer (numpy's generators refuse the rest, opaquely)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a non-negative integer or None, got seed={seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got seed={seed!r}")
+    return int(seed)
+
+
+def check_flag(name: str, value: Any, levels: bool = False) -> Any:
+    """A bool (``levels``: also an int level such as ``verbose=2``); ``"no"`` is not False."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return int(value) if levels else bool(value)
+    if levels and isinstance(value, numbers.Integral) and int(value) >= 0:
+        return int(value)
+    expected = "a non-negative integer" if levels else "True or False"
+    raise TypeError(f"{name} must be {expected}, got {name}={value!r} ({type(value).__name__})")
+
+
+def check_warm_start(warm_start: Any) -> list[str]:
+    """``warm_start`` (a name or a list of names) as a list of valid experiment names."""
+    if warm_start is None:
+        return []
+    if isinstance(warm_start, str):
+        warm_start = [warm_start]
+    elif not isinstance(warm_start, (list, tuple)):
+        raise TypeError(
+            f"warm_start must be an experiment name or a list of names, got warm_start={warm_start!r} "
+            f"({type(warm_start).__name__})"
+        )
+    return [check_experiment_name(name, f"warm_start[{index}]") for index, name in enumerate(warm_start)]
+
+
+def check_workdir(workdir: Any) -> Path | None:
+    """None or a path that is a directory or does not exist yet (it is created later)."""
+    if workdir is None:
+        return None
+    if not isinstance(workdir, (str, os.PathLike)):
+        raise TypeError(f"workdir must be a path, got workdir={workdir!r} ({type(workdir).__name__})")
+    if not os.fspath(workdir):
+        raise ValueError("workdir must not be empty (omit it for the default directory)")
+    path = Path(workdir)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"workdir {str(path)!r} exists and is not a directory")
+    return path
+
+
+def check_storage(storage: Any) -> Any:
+    """What ``open_storage`` accepts: None, a URL or path, ``":memory:"`` or a Storage."""
+    if storage is None or isinstance(storage, Storage):
+        return storage
+    if not isinstance(storage, (str, os.PathLike)):
+        raise TypeError(
+            "storage must be a URL, a .db path, ':memory:', a rung.storage.Storage or None, "
+            f"got storage={storage!r} ({type(storage).__name__})"
+        )
+    if not os.fspath(storage):
+        raise ValueError("storage must not be empty (omit it for the default store)")
+    return storage
+
+
+def check_callbacks(callbacks: Any) -> list[Callback]:
+    """A list of callbacks (a single one is accepted as itself)."""
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise TypeError(f"callbacks must be a list of rung.Callback instances, got callbacks={callbacks!r}")
+    return list(callbacks)
+
+
+def _check_script_parameters(objective: Any, space: Space) -> None:
+    """A Script that gets its config as ``--name=value`` flags needs names that are flags;
+    checked here so that a bad name fails before the first trial instead of in every trial."""
+    import sys
+
+    script = sys.modules.get("rung.script._script")  # only loaded if the user made a Script
+    if script is None or not isinstance(objective, script.Script) or objective.args != "flags":
+        return
+    from ..script._arguments import check_flag_names
+
+    check_flag_names(space.names)
