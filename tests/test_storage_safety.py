@@ -317,3 +317,20 @@ def test_a_corrupt_experiment_row_is_marked_unreadable_in_rung_list(tmp_path, ca
     bad_line = next(line for line in captured.out.splitlines() if " bad " in line)
     assert "unreadable" in bad_line
     assert "unreadable: experiment 'bad'" in captured.err and "'space'" in captured.err
+
+
+# -- messages never show a password ----------------------------------------------------------
+def test_store_messages_hide_the_password():
+    if _PG_REASON:
+        pytest.skip(_PG_REASON)
+    url = POSTGRES.replace("postgres@", "postgres:s3cret-pw@", 1)
+    try:
+        store = SQLStorage(url)
+    except StorageError as err:  # the server checks passwords: the refusal must not show it
+        assert "s3cret-pw" not in str(err)
+        return
+    assert "s3cret-pw" not in store.url and "***" in store.url and "s3cret-pw" not in repr(store)
+    with pytest.raises(StorageError) as caught:
+        store.require_experiment("no-such-experiment")
+    assert "s3cret-pw" not in str(caught.value) and "no-such-experiment" in str(caught.value)
+    store.dispose()

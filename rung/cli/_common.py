@@ -12,7 +12,15 @@ from typing import Any
 
 from rich.console import Console
 
-from ..storage import ExperimentRecord, Storage, StorageError, default_storage_url, normalize_url, open_storage
+from ..storage import (
+    ExperimentRecord,
+    Storage,
+    StorageError,
+    default_storage_url,
+    normalize_url,
+    open_storage,
+    shown_url,
+)
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -32,7 +40,7 @@ def storage_parent() -> argparse.ArgumentParser:
     parent.add_argument(
         "--storage", metavar="URL", default=None,
         help="the store: a SQLAlchemy URL (sqlite:///path.db, postgresql://...) or a .db path "
-             f"(default: $RUNG_STORAGE, else $RUNG_HOME/rung.db; now {default_storage_url()})",
+             f"(default: $RUNG_STORAGE, else $RUNG_HOME/rung.db; now {shown_url(default_storage_url())})",
     )
     return parent
 
@@ -70,15 +78,15 @@ def require_experiment(store: Storage | None, name: str, url: str | None) -> Exp
     except StorageError as err:  # a corrupt row: one line naming the experiment, table and column
         raise CliError(str(err)) from None
     if experiment is None:
-        where = store.url if store is not None else normalize_url(url)
-        hint = "" if where == normalize_url(None) else f" --storage {where}"
+        where = store.url if store is not None else shown_url(normalize_url(url))
+        hint = "" if where == shown_url(normalize_url(None)) else f" --storage {where}"
         raise CliError(f"no experiment named {name!r} in {where} (`rung list{hint}` shows the experiments)")
     return experiment
 
 
 def storage_hint(store: Storage) -> str:
     """`` --storage URL`` when the store is not the default one, for commands we suggest."""
-    return "" if store.url == normalize_url(None) else f" --storage {store.url}"
+    return "" if store.url == shown_url(normalize_url(None)) else f" --storage {store.url}"
 
 
 # -- output ----------------------------------------------------------------------------------

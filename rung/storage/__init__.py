@@ -24,7 +24,7 @@ from ._records import (
 from ._recorder import SQLRecorder
 from ._schema import SCHEMA_VERSION
 from ._sql import SQLStorage
-from ._urls import default_storage_url, normalize_url, rung_home
+from ._urls import default_storage_url, normalize_url, rung_home, shown_url
 
 __all__ = [
     "CorruptRecord",
@@ -52,4 +52,5 @@ __all__ = [
     "normalize_url",
     "open_storage",
     "rung_home",
+    "shown_url",
 ]

@@ -23,7 +23,7 @@ from ._migrations import ensure_schema
 from ._owner import owner_alive, this_process
 from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
 from ._recorder import SQLRecorder
-from ._urls import normalize_url
+from ._urls import normalize_url, shown_url
 
 
 class SQLStorage(Storage):
@@ -31,8 +31,9 @@ class SQLStorage(Storage):
     in-memory SQLite database) or None (``$RUNG_STORAGE``, else ``$RUNG_HOME/rung.db``)."""
 
     def __init__(self, url: str | os.PathLike[str] | None = None) -> None:
-        self.url = normalize_url(url)
-        self.engine = create_engine(self.url)
+        full_url = normalize_url(url)
+        self.engine = create_engine(full_url)
+        self.url = shown_url(full_url)  # for messages: never the password
         ensure_schema(self.engine, self.url)
 
     @property

@@ -29,3 +29,13 @@ def normalize_url(url: str | os.PathLike | None) -> str:
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     return url
+
+
+def shown_url(url: str) -> str:
+    """``url`` as messages show it: with its password, if any, replaced by ``***``."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses: nothing to hide
+        return url
