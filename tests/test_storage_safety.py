@@ -334,3 +334,20 @@ def test_store_messages_hide_the_password():
         store.require_experiment("no-such-experiment")
     assert "s3cret-pw" not in str(caught.value) and "no-such-experiment" in str(caught.value)
     store.dispose()
+
+
+def test_a_store_file_damaged_after_opening_is_named_on_the_next_read(tmp_path):
+    path = tmp_path / "damaged.db"
+    store = SQLStorage(path)
+    for i in range(40):
+        _new_experiment(store, f"e{i}")
+    store.dispose()  # checkpoints the log into the file
+    opened = SQLStorage(path)
+    opened.dispose()
+    with open(path, "r+b") as file:  # overwrite pages after the schema page
+        file.seek(4096 * 2)
+        file.write(bytes(range(256)) * 48)
+    with pytest.raises(StorageError, match=f"the store file '{path}' is damaged"):
+        opened.list_experiments()
+    with pytest.raises(StorageError, match=f"'{path}'"):
+        SQLStorage(path)

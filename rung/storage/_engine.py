@@ -103,6 +103,20 @@ def _sqlite_hooks(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
+    @sa.event.listens_for(engine, "handle_error")
+    def _on_error(context):
+        # A damaged file can surface on any query, not only when the store is opened: name it.
+        original = context.original_exception
+        if isinstance(original, sqlite3.DatabaseError) and not isinstance(original, sqlite3.OperationalError):
+            text = str(original)
+            if "not a database" in text:
+                return StorageError(f"the file {engine.url.database!r} is not a SQLite database, so not a rung "
+                                    "store (give another path with --storage or storage=)")
+            if "malformed" in text:
+                return StorageError(f"the store file {engine.url.database!r} is damaged ({text}); restore it "
+                                    "from a backup, or use another store")
+        return None
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
         # Writers take the write lock up front: a deferred transaction that reads and then
