@@ -351,3 +351,28 @@ def test_a_store_file_damaged_after_opening_is_named_on_the_next_read(tmp_path):
         opened.list_experiments()
     with pytest.raises(StorageError, match=f"'{path}'"):
         SQLStorage(path)
+
+
+@pytest.mark.parametrize("storage, error, named", [
+    (123, TypeError, "got 123 (int)"),
+    (1.5, TypeError, "got 1.5 (float)"),
+    (True, TypeError, "got True (bool)"),
+    (["a.db"], TypeError, "got ['a.db'] (list)"),
+    (b"a.db", TypeError, "got b'a.db' (bytes)"),
+    ("", ValueError, "storage must not be empty"),
+    ("   ", ValueError, "storage must not be empty"),
+    ("nosuchdialect://x", StorageError, "'nosuchdialect://x' is not usable"),
+    ("postgresql+nosuchdriver://h/db", StorageError, "'postgresql+nosuchdriver://h/db' is not usable"),
+])
+def test_a_storage_that_is_not_a_store_is_refused_by_name(storage, error, named):
+    from rung.storage import open_storage
+
+    with pytest.raises(error, match="storage|not usable") as caught:
+        open_storage(storage)
+    assert type(caught.value) is error and named in str(caught.value), str(caught.value)
+
+
+def test_the_cli_refuses_an_empty_storage_in_one_line(capsys):
+    assert cli_main(["list", "--storage", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--storage: storage must not be empty" in err, err

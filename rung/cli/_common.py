@@ -60,7 +60,10 @@ def positive_int(text: str) -> int:
 def open_store(url: str | None, create: bool = False) -> Storage | None:
     """The store at ``url`` (default store if None); None if it is a SQLite file that does not
     exist and ``create`` is false, so that reading commands never leave empty files behind."""
-    url = normalize_url(url)
+    try:
+        url = normalize_url(url)
+    except ValueError as err:  # e.g. --storage ""
+        raise CliError(f"--storage: {err}") from None
     if not create and url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):].split("?", 1)[0])
         if not path.exists():

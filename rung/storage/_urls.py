@@ -23,7 +23,15 @@ def normalize_url(url: str | os.PathLike | None) -> str:
     """Accept a SQLAlchemy URL, a path to a ``.db`` file, ``":memory:"`` or None (default)."""
     if url is None:
         return default_storage_url()
+    if not isinstance(url, (str, os.PathLike)):
+        raise TypeError(f"storage must be a Storage, a database URL or a path to a .db file (or None), "
+                        f"got {url!r} ({type(url).__name__})")
     url = os.fspath(url)
+    if not isinstance(url, str):
+        raise TypeError(f"storage: a path must be text, got {url!r} ({type(url).__name__})")
+    if not url.strip():
+        raise ValueError("storage must not be empty: give a database URL or a path to a .db file "
+                         "(or None for the default store)")
     if url == ":memory:":
         return "sqlite://"
     if "://" not in url:
