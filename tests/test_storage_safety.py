@@ -122,6 +122,49 @@ def test_simultaneous_claims_on_postgresql_never_both_succeed(pg_schema):
     _check_race(pg_schema)
 
 
+def _claiming_process(url: str, experiment_id: int, rounds: int, barrier, queue) -> None:  # a child
+    store = SQLStorage(url)
+    outcomes = []
+    for _ in range(rounds):
+        barrier.wait(timeout=60)
+        try:
+            store.claim(experiment_id)
+            outcomes.append("won")
+        except StorageError as err:
+            outcomes.append(str(err))
+        barrier.wait(timeout=60)
+    store.dispose()
+    queue.put(outcomes)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_processes_claiming_at_once_never_both_win(backend, tmp_path, request):
+    """As the report measured it: two processes (two owners), one experiment, 300 rounds."""
+    url = f"sqlite:///{tmp_path / 'procs.db'}" if backend == "sqlite" else request.getfixturevalue("pg_schema")
+    setup = SQLStorage(url)
+    experiment_id = _new_experiment(setup)
+    setup.dispose()
+    context = multiprocessing.get_context("fork")
+    barrier, queue = context.Barrier(3), context.Queue()
+    children = [context.Process(target=_claiming_process, args=(url, experiment_id, ROUNDS, barrier, queue))
+                for _ in range(2)]
+    for child in children:
+        child.start()
+    for _ in range(ROUNDS):
+        setup.finish(experiment_id, status="paused", stop_reason="test", elapsed=0.0, decision_time=0.0)
+        barrier.wait(timeout=60)
+        barrier.wait(timeout=60)
+    first, second = queue.get(timeout=60), queue.get(timeout=60)
+    for child in children:
+        child.join(timeout=60)
+    setup.dispose()
+    wins = [(a == "won") + (b == "won") for a, b in zip(first, second)]
+    assert (wins.count(2), wins.count(0), wins.count(1)) == (0, 0, ROUNDS)
+    losses = {m for m in first + second if m != "won"}
+    assert all(m.startswith("experiment 'race' is being run by process ") or "claimed at the same time" in m
+               for m in losses), losses
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_dead_owner_on_this_host_is_taken_over_and_a_live_one_refused(backend, tmp_path, request):
     url = f"sqlite:///{tmp_path / 'owner.db'}" if backend == "sqlite" else request.getfixturevalue("pg_schema")
