@@ -7,8 +7,9 @@ arrive through the :class:`TrialEvents` callbacks.
 
 The conversation, in order:
 
-1. ``check_resources(resources, n_workers)`` once, before anything runs: refuse (with a
-   ValueError saying why) what the backend cannot give every trial.
+1. ``check_resources(resources, n_workers)`` and ``check_timeout(trial_timeout)`` once,
+   before anything runs: refuse (with a ValueError saying why) what the backend cannot give
+   every trial.
 2. ``start(objective, events, n_workers)`` once: prepare ``n_workers`` slots.
 3. Any number of ``launch(TrialLaunch(...))`` (only while ``free_slots() > 0``; the
    tuner builds each launch's directory with :meth:`Backend.trial_dir`), ``wait(timeout)``
@@ -53,6 +54,11 @@ from typing import Any, Callable, ClassVar, Protocol
 
 from ._gpus import check_share, visible_gpus
 from ._resources import TrialResources
+
+
+#: The exit code of a trial process that lost its socket to the tuner (the tuner is gone,
+#: or the trial closed file descriptors it had not opened); the tuner explains it.
+EXIT_CHANNEL_LOST = 75
 
 
 class OutcomeKind(str, enum.Enum):
@@ -154,6 +160,15 @@ class Backend(ABC):
                     f"resources: each trial asks for gpus={resources.gpus:g} but {len(gpus)} are visible"
                 )
         check_no_custom(self.name, resources)
+
+    def check_timeout(self, trial_timeout: float | None) -> None:
+        """Raise a ValueError if this backend cannot end a trial at ``trial_timeout`` seconds.
+
+        Called once by the tuner before :meth:`start`, like :meth:`check_resources`. The
+        default accepts any timeout (the backend kills the trial through :meth:`terminate`);
+        a backend that cannot interrupt running trial code refuses a timeout here instead of
+        letting a trial that never reports hang the run.
+        """
 
     @abstractmethod
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
+from ..trial._session import open_private, private_dir
 from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome
 from ._capture import run_objective
 
@@ -47,6 +49,15 @@ class InProcessBackend(Backend):
         self._queue: deque[TrialLaunch] = deque()
         self._objective: Callable[[dict], Any] | None = None
         self._events: TrialEvents | None = None
+
+    def check_timeout(self, trial_timeout: float | None) -> None:
+        """Refuse ``trial_timeout``: a trial running in this thread cannot be interrupted,
+        so one that never reports would hang the tuner past its timeout."""
+        if trial_timeout is not None:
+            raise ValueError(
+                f"backend 'inprocess' cannot stop a running trial, so trial_timeout={trial_timeout!r} "
+                "cannot be enforced; use backend='process'"
+            )
 
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
         if n_workers != 1:
@@ -94,8 +105,8 @@ def _save_output(trial_dir: Path, stdout: str, stderr: str) -> None:
     """Write captured output, touching the disk only when the trial printed something."""
     if not stdout and not stderr:
         return
-    trial_dir.mkdir(parents=True, exist_ok=True)
-    if stdout:
-        (trial_dir / "stdout.log").write_text(stdout)
-    if stderr:
-        (trial_dir / "stderr.log").write_text(stderr)
+    private_dir(trial_dir)
+    for name, text in (("stdout.log", stdout), ("stderr.log", stderr)):
+        if text:
+            with os.fdopen(open_private(trial_dir / name, os.O_WRONLY | os.O_TRUNC), "w") as handle:
+                handle.write(text)

@@ -8,20 +8,22 @@ objectives defined in a script's ``__main__`` or a notebook work without an
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait as wait_for_connections
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for_connections
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import cloudpickle
 
-from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome, check_cpus, check_no_custom, describe_exit
+from ..trial._session import Channel, ChannelError
+from ._base import EXIT_CHANNEL_LOST, Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome, check_cpus, check_no_custom, describe_exit
 from ._gpus import GpuPlacement, detect_gpus
 from ._resources import TrialResources
 
@@ -35,17 +37,26 @@ class WorkerStartError(RuntimeError):
     """A worker process could not load the objective; raised before any trial runs."""
 
 
+class _ProtocolViolation(Exception):
+    """A message on a worker's socket that rung's own worker would never send (so a trial
+    wrote it); the worker is replaced and the trial fails with this reason."""
+
+
 @dataclass
 class _Worker:
     index: int
     process: subprocess.Popen
-    conn: Connection
+    conn: Channel
     ready: bool = False
     launch: TrialLaunch | None = None
     child_pid: int | None = None
     outcome: TrialOutcome | None = None
     kill_requested: bool = False
-    pending_messages: list[Any] = field(default_factory=list)
+    #: A replacement worker holds the end of the trial whose worker died until it is ready,
+    #: so the tuner keeps seeing the slot busy (and does not end the run for lack of one).
+    held_end: TrialOutcome | None = None
+    start_deadline: float | None = None
+    broken: str | None = None  # why this worker's socket can no longer be trusted
 
 
 class ProcessBackend(Backend):
@@ -118,7 +129,7 @@ class ProcessBackend(Backend):
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
         try:
-            payload = cloudpickle.dumps(objective)
+            payload = base64.b64encode(cloudpickle.dumps(objective)).decode("ascii")
         except Exception as exc:
             raise TypeError(
                 f"the objective {objective!r} cannot be sent to worker processes ({exc}); "
@@ -160,14 +171,15 @@ class ProcessBackend(Backend):
             stdin=subprocess.DEVNULL,
         )
         theirs.close()
-        conn = Connection(ours.detach())
+        conn = Channel(ours)
         assert self._init_message is not None
         conn.send(self._init_message)
-        return _Worker(index=index, process=process, conn=conn)
+        return _Worker(index=index, process=process, conn=conn,
+                       start_deadline=time.monotonic() + self.start_timeout)
 
     def shutdown(self) -> None:
         for worker in self._workers:
-            if worker.launch is not None:
+            if worker.launch is not None and worker.held_end is None:
                 self._kill(worker)
             try:
                 worker.conn.send(("shutdown",))
@@ -202,6 +214,8 @@ class ProcessBackend(Backend):
 
     def terminate(self, trial_id: int) -> None:
         for worker in self._workers:
+            if worker.held_end is not None:
+                continue  # that trial is over already; its end comes when the replacement is ready
             if worker.launch is not None and worker.launch.trial_id == trial_id:
                 worker.kill_requested = True
                 self._kill(worker)
@@ -218,16 +232,24 @@ class ProcessBackend(Backend):
 
     # -- events ------------------------------------------------------------------------
     def wait(self, timeout: float | None) -> None:
-        connections = [worker.conn for worker in self._workers]
+        connections = [worker.conn.sock for worker in self._workers]
         if not connections:
             return
+        starting = [w.start_deadline for w in self._workers if not w.ready and w.start_deadline is not None]
+        if starting:
+            remaining = max(0.0, min(starting) - time.monotonic())
+            timeout = remaining if timeout is None else min(timeout, remaining)
         ready = wait_for_connections(connections, timeout)
-        by_conn = {id(worker.conn): worker for worker in self._workers}
+        by_conn = {id(worker.conn.sock): worker for worker in self._workers}
         for conn in ready:
             worker = by_conn.get(id(conn))
             if worker is not None:
                 self._drain(worker)
         self._send_replies()
+        now = time.monotonic()
+        for worker in self._workers:
+            if not worker.ready and worker.start_deadline is not None and now >= worker.start_deadline:
+                raise WorkerStartError(f"a worker process did not start within {self.start_timeout} s")
 
     def _send_replies(self) -> None:
         """Answer every report of this wake-up after one commit of all of them."""
@@ -244,56 +266,115 @@ class ProcessBackend(Backend):
                     pass  # the worker died meanwhile; its EOF is handled on the next wait
 
     def _drain(self, worker: _Worker) -> None:
-        while True:
+        try:
+            messages = worker.conn.receive_available()
+        except ChannelError:
+            messages = []
+        for message in messages:
             try:
-                if not worker.conn.poll():
-                    return
-                message = worker.conn.recv()
-            except (EOFError, OSError):
-                self._worker_died(worker)
+                self._handle(worker, message)
+            except _ProtocolViolation as exc:
+                self._break(worker, str(exc))
                 return
-            self._handle(worker, message)
+        if worker.conn.error is not None:
+            self._break(worker, f"wrote something that is not a rung message to its connection to the tuner "
+                                f"({worker.conn.error})")
+        elif worker.conn.closed:
+            self._worker_died(worker)
+
+    def _break(self, worker: _Worker, problem: str) -> None:
+        """The worker's socket carried something rung never sends: end the worker (and its
+        trial), fail the trial saying so, and start a replacement."""
+        worker.broken = (
+            f"the trial {problem}; the worker socket is rung's own channel, a trial must not write to it"
+        )
+        if worker.child_pid is not None:
+            try:
+                os.killpg(worker.child_pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        worker.process.kill()
+        self._worker_died(worker)
 
     def _handle(self, worker: _Worker, message: tuple) -> None:
         kind = message[0]
+        launch = worker.launch
+        current = launch.trial_id if launch is not None and worker.held_end is None else None
+
+        def expect(length: int, ok: bool = True) -> None:
+            if len(message) != length or not ok:
+                raise _ProtocolViolation(f"sent a malformed {kind!r} message {_short(message)}")
+
         if kind == "report":
+            expect(3, current is not None and message[1] == current and isinstance(message[2], dict)
+                   and all(isinstance(name, str) for name in message[2]))
             _, trial_id, metrics = message
             assert self._events is not None
             action = self._events.on_report(trial_id, metrics)
             self._replies.append((worker, trial_id, action))
         elif kind == "started":
+            expect(3, current is not None and message[1] == current and type(message[2]) is int and message[2] > 0)
             worker.child_pid = message[2]
             if worker.kill_requested:
                 self._kill(worker)
         elif kind == "end":
+            expect(6, current is not None and message[1] == current
+                   and message[2] in {k.value for k in OutcomeKind}
+                   and all(part is None or isinstance(part, str) for part in message[4:]))
             _, _trial_id, outcome_kind, value, error, tb = message
             worker.outcome = TrialOutcome(OutcomeKind(outcome_kind), value, error, tb)
         elif kind == "exited":
+            expect(3, current is not None and message[1] == current and type(message[2]) is int)
             self._finish(worker, returncode=message[2])
-        elif kind == "ready":
+        elif kind == "ready" and not worker.ready:
             worker.ready = True
-        elif kind == "init_error":
+            worker.start_deadline = None
+            if worker.held_end is not None:
+                self._deliver_held(worker)
+        elif kind == "init_error" and not worker.ready:
+            expect(3)
             _, error, tb = message
             raise WorkerStartError(f"a worker process could not load the objective: {error}\n{tb}")
+        else:
+            raise _ProtocolViolation(f"sent an unexpected {kind!r} message")
 
     def _finish(self, worker: _Worker, returncode: int | None, worker_died: bool = False) -> None:
-        launch, worker.launch = worker.launch, None
+        launch = worker.launch
         if launch is None:
             return
         self._placement.release(launch.trial_id)
-        if worker.kill_requested:
-            outcome = TrialOutcome(OutcomeKind.KILLED)
-        elif worker.outcome is not None and not worker_died:
-            outcome = worker.outcome
-        else:
-            where = "its worker process" if worker_died else "the trial process"
-            how = describe_exit(returncode) if returncode is not None else "ended"
-            outcome = TrialOutcome(OutcomeKind.FAILED, error=f"{where} {how} before the trial finished")
+        outcome = self._outcome(worker, returncode, worker_died)
         worker.outcome = None
         worker.child_pid = None
         worker.kill_requested = False
+        worker.launch = None
         assert self._events is not None
         self._events.on_end(launch.trial_id, outcome)
+
+    def _outcome(self, worker: _Worker, returncode: int | None, worker_died: bool) -> TrialOutcome:
+        if worker.kill_requested:
+            return TrialOutcome(OutcomeKind.KILLED)
+        if worker.broken is not None:
+            return TrialOutcome(OutcomeKind.FAILED, error=worker.broken)
+        if worker.outcome is not None and not worker_died:
+            return worker.outcome
+        where = "its worker process" if worker_died else "the trial process"
+        how = describe_exit(returncode) if returncode is not None else "ended"
+        error = f"{where} {how} before the trial finished"
+        if returncode == EXIT_CHANNEL_LOST:
+            error += (
+                ": it lost its connection to the tuner (did the trial close file descriptors it did "
+                "not open, e.g. with os.closerange? keep the ones rung passed it open)"
+            )
+        return TrialOutcome(OutcomeKind.FAILED, error=error)
+
+    def _deliver_held(self, worker: _Worker) -> None:
+        launch, outcome = worker.launch, worker.held_end
+        worker.launch = None
+        worker.held_end = None
+        if launch is not None and outcome is not None:
+            assert self._events is not None
+            self._events.on_end(launch.trial_id, outcome)
 
     def _worker_died(self, worker: _Worker) -> None:
         try:
@@ -304,6 +385,18 @@ class ProcessBackend(Backend):
         worker.conn.close()
         if not worker.ready:
             raise WorkerStartError(f"a worker process {describe_exit(returncode)} while starting")
-        self._finish(worker, returncode, worker_died=True)
         replacement = self._spawn(worker.index)
         self._workers[self._workers.index(worker)] = replacement
+        launch = worker.launch
+        if launch is None:
+            return
+        # The slot stays busy until the replacement is ready: the trial's end is delivered
+        # then, so the tuner never sees zero running trials and zero free slots at once.
+        self._placement.release(launch.trial_id)
+        replacement.launch = launch
+        replacement.held_end = self._outcome(worker, returncode, worker_died=True)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."

@@ -14,17 +14,23 @@ The child inherits the worker's socket to the tuner and uses it for its reports 
 worker waits in ``waitpid``; messages on that socket therefore stay in order: the child's
 ``started``/``report``/``end``, then the worker's ``exited``.
 
-Protocol (tuples over a ``multiprocessing.connection.Connection``):
-tuner -> worker: ``("init", {...})``, ``("run", trial_id, config, trial_dir, resource, environment)``
-(``environment``: variables set for that trial only, e.g. its ``CUDA_VISIBLE_DEVICES``),
-``("shutdown",)``; tuner -> child: ``("decision", trial_id, action)``.
+Protocol: tuples as framed JSON (:class:`rung.trial._session.Channel`; data only, so
+nothing a trial writes to the socket is ever unpickled):
+tuner -> worker: ``("init", {...})`` (the one pickle: the objective, cloudpickled by the tuner
+that started this worker, base64 in the ``objective`` field), ``("run", trial_id, config,
+trial_dir, resource, environment)`` (``environment``: variables set for that trial only, e.g.
+its ``CUDA_VISIBLE_DEVICES``), ``("shutdown",)``; tuner -> child: ``("decision", trial_id, action)``.
 worker -> tuner: ``("ready", pid)``, ``("init_error", message, traceback)``,
 ``("exited", trial_id, returncode)``; child -> tuner: ``("started", trial_id, pid)``,
 ``("report", trial_id, metrics)``, ``("end", trial_id, kind, value, error, traceback)``.
+
+A trial process that loses its socket (the tuner is gone, or the trial closed its file
+descriptors) exits with :data:`EXIT_CHANNEL_LOST`; the tuner says which it was.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib
 import os
@@ -32,21 +38,28 @@ import pickle
 import signal
 import sys
 import traceback
-from multiprocessing.connection import Connection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NoReturn
 
-from ._base import OutcomeKind, TrialOutcome
-from ._capture import run_objective
+from ..trial._session import Channel, ChannelError, UnsendableError, open_private, private_dir, unsendable_metrics
+from ._base import EXIT_CHANNEL_LOST, OutcomeKind, TrialOutcome
+from ._capture import describe_exception, run_objective
 
-EXIT_TUNER_GONE = 75
+EXIT_TUNER_GONE = EXIT_CHANNEL_LOST
+EXIT_INTERNAL = 70  # rung itself failed in the trial process and could not say why
+
+
+def _channel_lost() -> NoReturn:
+    """The socket to the tuner is gone (the tuner died, or the trial closed it): nobody
+    will read this trial's results."""
+    os._exit(EXIT_CHANNEL_LOST)
 
 
 class _PipeSession:
     """Reporting session of a trial running in a worker: one round trip per report."""
 
-    def __init__(self, conn: Connection, trial_id: int, trial_dir: Path, resource: float | None = None) -> None:
+    def __init__(self, conn: Channel, trial_id: int, trial_dir: Path, resource: float | None = None) -> None:
         self.conn = conn
         self.trial_id = trial_id
         self.trial_dir = trial_dir
@@ -57,11 +70,12 @@ class _PipeSession:
             self.conn.send(("report", self.trial_id, metrics))
             while True:
                 message = self.conn.recv()
-                if message[0] == "decision" and message[1] == self.trial_id:
-                    return message[2]
-        except (EOFError, OSError):
-            # The tuner is gone: nobody will read this trial's results.
-            os._exit(EXIT_TUNER_GONE)
+                if message[0] == "decision" and len(message) == 3 and message[1] == self.trial_id:
+                    return str(message[2])
+        except UnsendableError as exc:
+            raise TypeError(unsendable_metrics(metrics, exc)) from None
+        except (EOFError, OSError, ChannelError):
+            _channel_lost()
 
 
 def _redirect_output(trial_dir: Path) -> tuple[int, int]:
@@ -70,7 +84,7 @@ def _redirect_output(trial_dir: Path) -> tuple[int, int]:
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
     for fd, name in ((1, "stdout.log"), (2, "stderr.log")):
-        target = os.open(trial_dir / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        target = open_private(trial_dir / name, os.O_WRONLY | os.O_APPEND)
         os.dup2(target, fd)
         os.close(target)
     return saved
@@ -110,24 +124,32 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _run_trial(conn: Connection, objective: Callable, run: _Run) -> None:
-    run.trial_dir.mkdir(parents=True, exist_ok=True)
+def _run_trial(conn: Channel, objective: Callable, run: _Run) -> None:
+    private_dir(run.trial_dir)
     saved = _redirect_output(run.trial_dir)
     try:
-        conn.send(("started", run.trial_id, os.getpid()))
+        _send(conn, ("started", run.trial_id, os.getpid()))
         session = _PipeSession(conn, run.trial_id, run.trial_dir, run.resource)
         with _environment(run.environment):
-            outcome = run_objective(objective, run.config, session)
+            outcome = run_objective(objective, run.config, session, catch_exit=True, catch_interrupt=True)
     finally:
         _restore_output(saved)
     _send_end(conn, run.trial_id, outcome)
 
 
-def _send_end(conn: Connection, trial_id: int, outcome: TrialOutcome) -> None:
+def _send(conn: Channel, message: tuple) -> None:
+    try:
+        conn.send(message)
+    except OSError:
+        _channel_lost()
+
+
+def _send_end(conn: Channel, trial_id: int, outcome: TrialOutcome) -> None:
     try:
         conn.send(("end", trial_id, outcome.kind.value, outcome.value, outcome.error, outcome.traceback))
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        conn.send(
+    except UnsendableError as exc:
+        _send(
+            conn,
             (
                 "end",
                 trial_id,
@@ -135,12 +157,21 @@ def _send_end(conn: Connection, trial_id: int, outcome: TrialOutcome) -> None:
                 None,
                 f"the objective returned {type(outcome.value).__name__}, which cannot be sent "
                 f"to the tuner ({exc}); return a number or a dict of numbers",
-                traceback.format_exc(),
-            )
+                None,
+            ),
         )
+    except OSError:
+        _channel_lost()
 
 
-def _run_forked(conn: Connection, objective: Callable, run: _Run) -> int:
+def _internal_failure(conn: Channel, run: _Run, exc: BaseException) -> None:
+    """rung failed around the trial (e.g. its directory cannot be created): say so."""
+    _send(conn, ("end", run.trial_id, OutcomeKind.FAILED.value, None,
+                 f"rung could not run the trial in {run.trial_dir}: {describe_exception(exc)}",
+                 traceback.format_exc()))
+
+
+def _run_forked(conn: Channel, objective: Callable, run: _Run) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -148,53 +179,55 @@ def _run_forked(conn: Connection, objective: Callable, run: _Run) -> int:
         code = 0
         try:
             os.setpgid(0, 0)  # its own process group, so a kill reaches its subprocesses too
-            _run_trial(conn, objective, run)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            try:
+                _run_trial(conn, objective, run)
+            except BaseException as exc:
+                _internal_failure(conn, run, exc)
         except BaseException:
-            code = 70
+            code = EXIT_INTERNAL
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
 
 
-def _run_in_worker(conn: Connection, objective: Callable, run: _Run) -> int:
+def _run_in_worker(conn: Channel, objective: Callable, run: _Run) -> int:
     try:
         _run_trial(conn, objective, run)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        # The objective asked the interpreter to exit: honour it after reporting.
-        conn.send(("exited", run.trial_id, code))
-        os._exit(code)
+    except Exception as exc:
+        _internal_failure(conn, run, exc)
     return 0
+
+
+def _load_objective(options: dict) -> Callable:
+    sys.path[:] = options["sys_path"]
+    for module in options.get("preload", ()):
+        importlib.import_module(module)
+    # Trusted bytes: the objective cloudpickled by the tuner process that started this
+    # worker, in the first message on a socketpair only the two of them hold (never a
+    # file, a network peer or a trial: a trial's messages go to the tuner, never here).
+    # cloudpickle is needed for __main__ and notebook functions.
+    return pickle.loads(base64.b64decode(options["objective"]))
 
 
 def main(fd: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the tuner's to handle
-    conn = Connection(fd)
+    conn = Channel.from_fd(fd)
     try:
         _, options = conn.recv()
-    except EOFError:
+    except (EOFError, OSError, ChannelError):
         return EXIT_TUNER_GONE
     try:
-        sys.path[:] = options["sys_path"]
-        for module in options.get("preload", ()):
-            importlib.import_module(module)
-        # Trusted bytes: the objective cloudpickled by the tuner process that started this
-        # worker, received over a socketpair only the two of them hold (never a file or a
-        # network peer). cloudpickle is needed for __main__ and notebook functions, which
-        # multiprocessing's own pickling cannot send.
-        objective = pickle.loads(options["objective"])
+        objective = _load_objective(options)
     except BaseException as exc:
-        conn.send(("init_error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        conn.send(("init_error", describe_exception(exc), traceback.format_exc()))
         return 1
     run = _run_forked if options.get("isolation", "fork") == "fork" else _run_in_worker
     conn.send(("ready", os.getpid()))
     while True:
         try:
             message = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, ChannelError):
             return 0
         if message[0] == "run":
             _, trial_id, config, trial_dir, resource, environment = message

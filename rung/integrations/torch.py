@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..trial._session import checkpoint_dir
+from ..trial._session import checkpoint_dir, open_private
 
 FILENAME = "torch_checkpoint.pt"
 
@@ -33,7 +33,9 @@ def save(model: Any, optimizer: Any = None, lr_scheduler: Any = None,
         state["lr_scheduler"] = lr_scheduler.state_dict()
     path = folder / FILENAME
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
+    # 0600 whatever the umask: model weights and extras are the user's alone.
+    with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
+        torch.save(state, handle)
     os.replace(tmp, path)
     return path
 

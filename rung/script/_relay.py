@@ -3,7 +3,9 @@
 Two report channels, watched together with ``selectors``:
 
 * the socket inherited by the program (``RUNG_REPORT_FD``): ``rung.report`` in a Python
-  script sends ``("report", metrics)`` and blocks until we answer ``("decision", action)``;
+  script sends ``("report", metrics)`` and blocks until we answer ``("decision", action)``
+  (framed JSON, :class:`rung.trial._session.Channel`: data only, never unpickled, and read
+  without blocking, so half a message cannot hang the relay);
 * the program's stdout: a line ``RUNG_REPORT {"epoch": 3, "loss": 0.21}`` (the prefix, one
   space, a JSON object) is a report from any language; it gets no answer, so a stop is
   carried out by signals alone. Every other line is copied to our stdout.
@@ -23,10 +25,9 @@ import subprocess
 import sys
 import time
 from collections import deque
-from multiprocessing.connection import Connection
 from typing import Any, TextIO
 
-from ..trial._session import Session
+from ..trial._session import Channel, ChannelError, Session
 from ._errors import ScriptFailed
 
 REPORT_PREFIX = "RUNG_REPORT"
@@ -41,7 +42,7 @@ _EXAMPLE = 'RUNG_REPORT {"epoch": 3, "loss": 0.21}'
 class Relay:
     """Pump one program's channels; ``run`` until it exits or the tuner ends the trial."""
 
-    def __init__(self, process: subprocess.Popen, conn: Connection, session: Session) -> None:
+    def __init__(self, process: subprocess.Popen, conn: Channel, session: Session) -> None:
         assert process.stdout is not None and process.stderr is not None
         self.process = process
         self.conn = conn
@@ -135,21 +136,30 @@ class Relay:
 
     def _read_message(self, fd: int) -> None:
         try:
-            message = self.conn.recv()
-        except (EOFError, OSError):
+            messages = self.conn.receive_available()
+        except ChannelError:
+            messages = []
+        for message in messages:
+            if not (len(message) == 2 and message[0] == "report" and isinstance(message[1], dict) and message[1]
+                    and all(isinstance(name, str) for name in message[1])):
+                raise self._fail(
+                    f"the program sent {_shorten(repr(message))} on the report socket; expected ['report', {{metrics}}]"
+                )
+            action = self._relay(message[1])
+            try:
+                self.conn.send(("decision", action))
+            except OSError:
+                return  # the program is gone; its exit is seen on the other channels
+            if action != "continue":
+                self.told_program = True
+        if self.conn.error is not None:
             self._selector.unregister(fd)
-            return
-        except Exception as exc:
-            raise self._fail(f"could not read a report sent by the program ({type(exc).__name__}: {exc})") from None
-        if not (isinstance(message, tuple) and len(message) == 2 and message[0] == "report" and isinstance(message[1], dict)):
-            raise self._fail(f"the program sent {message!r} on the report socket; expected ('report', {{metrics}})")
-        action = self._relay(message[1])
-        try:
-            self.conn.send(("decision", action))
-        except OSError:
-            return  # the program is gone; its exit is seen on the other channels
-        if action != "continue":
-            self.told_program = True
+            raise self._fail(
+                f"the program wrote something that is not a rung report to RUNG_REPORT_FD ({self.conn.error}); "
+                'only rung.report() may write to that socket (other programs print RUNG_REPORT {"loss": 0.2} lines)'
+            )
+        if self.conn.closed:
+            self._selector.unregister(fd)
 
     def _read(self, fd: int) -> bytes:
         data = os.read(fd, 65536)
@@ -218,6 +228,10 @@ def _parse_report(line: bytes) -> dict[str, Any] | str:
         f"malformed report line {shown!r} ({problem}); a report line is RUNG_REPORT, one space and a "
         f"JSON object of metrics, e.g. {_EXAMPLE}"
     )
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 def _copy(stream: TextIO, data: bytes) -> None:

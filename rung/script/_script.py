@@ -6,11 +6,19 @@ import os
 import shutil
 import socket
 import subprocess
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..trial._session import RESOURCE_VARIABLE, TrialPaused, TrialStopped, checkpoint_dir, current_session
+from ..trial._session import (
+    RESOURCE_VARIABLE,
+    Channel,
+    TrialPaused,
+    TrialStopped,
+    checkpoint_dir,
+    current_session,
+    open_private,
+    private_dir,
+)
 from ..backends._base import describe_exit
 from ._arguments import config_flags, write_config
 from ._command import check_args, check_base_dir, check_command, check_env, check_grace_period
@@ -98,8 +106,8 @@ class Script:
         trial_dir = Path(os.path.abspath(session.trial_dir))
         work_dir = trial_dir / "work"
         shutil.rmtree(work_dir, ignore_errors=True)
-        work_dir.mkdir(parents=True)
-        config_file = write_config(config, trial_dir / "config.json")
+        private_dir(work_dir)
+        config_file = write_config(config, _private_target(trial_dir / "config.json"))
         argv = self.command + (config_flags(config) if self.args == "flags" else [f"--config={config_file}"])
 
         ours, theirs = socket.socketpair()
@@ -133,7 +141,7 @@ class Script:
             raise ScriptFailed(f"could not start command {self._shown}: {exc}") from None
         finally:
             theirs.close()
-        return self._supervise(process, Relay(process, Connection(ours.detach()), session))
+        return self._supervise(process, Relay(process, Channel(ours), session))
 
     def _supervise(self, process: subprocess.Popen, relay: Relay) -> None:
         guard = Guard(process.pid)
@@ -162,3 +170,10 @@ class Script:
         return f"command {self._shown} {how}; " + (
             f"last stderr lines:\n{tail}" if tail else "it wrote nothing to stderr"
         )
+
+
+def _private_target(path: Path) -> Path:
+    """Make ``write_config``'s temporary file (renamed to ``path``) a 0600 file before it is
+    written, so the config is never readable by others, whatever the umask."""
+    os.close(open_private(path.with_name(path.name + ".partial"), os.O_WRONLY | os.O_TRUNC))
+    return path

@@ -4,7 +4,8 @@
 trial's checkpoint directory; ``rung.load_checkpoint()`` returns it (or None on the first
 start). Plain values go to JSON and numpy arrays to an ``.npz`` beside it: nothing is
 unpickled, so a checkpoint can never run code. Writes are atomic (write, then rename), so a
-trial killed mid-save finds the previous checkpoint intact.
+trial killed mid-save finds the previous checkpoint intact. Files are 0600 (a checkpoint may
+hold what the trial must keep private), whatever the umask.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._session import checkpoint_dir
+from ._session import checkpoint_dir, open_private
 
 _ARRAY = "__rung_array__"
 
@@ -55,7 +56,7 @@ def _join_arrays(value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
 
 def _atomic_write(path: Path, write: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
+    with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
         write(handle)
         handle.flush()
         os.fsync(handle.fileno())
