@@ -222,3 +222,13 @@ def test_from_spec_builds_the_tuner_a_spec_file_describes(tmp_path):
     tuner = rung.Tuner.from_spec(spec, storage=":memory:", verbose=0)
     assert tuner.experiment == "from-spec" and tuner.spec["name"] == "from-spec"
     assert len(tuner.run().trial_records) == 3
+
+
+def test_a_trial_timeout_the_backend_cannot_enforce_is_refused_when_the_tuner_is_built():
+    with pytest.raises(ValueError, match="backend 'inprocess' cannot stop a running trial"):
+        rung.Tuner(quadratic, SPACE, metric="loss", max_trials=2, backend="inprocess", trial_timeout=5)
+
+
+def test_a_script_argument_too_long_to_be_a_path_is_kept_as_an_argument(tmp_path):
+    script = rung.Script(["python", "-c", "print(1)", "x" * 300], base_dir=tmp_path)
+    assert script.command[-1] == "x" * 300

@@ -16,7 +16,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..spec import SpecError
-from ..storage import ExperimentExists, ExperimentNotFound
+from ..storage import CorruptRecord, ExperimentExists, ExperimentNotFound
 from . import _inspect, _manage, _running
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError, storage_parent
 
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         _error(str(err))
         return err.code
-    except (SpecError, ExperimentNotFound, ExperimentExists) as err:
+    except (SpecError, ExperimentNotFound, ExperimentExists, CorruptRecord) as err:
         _error(str(err))
         return EXIT_USAGE
     except BrokenPipeError:

@@ -56,7 +56,11 @@ def _resolve(index: int, element: str, base_dir: Path) -> str:
         return element
     path = Path(element)
     candidate = path if path.is_absolute() else base_dir / path
-    if candidate.exists():
+    try:
+        exists = candidate.exists()
+    except OSError:  # e.g. a long argument that cannot be a path ("File name too long")
+        exists = False
+    if exists:
         return str(candidate)
     if index == 0 or path.suffix.lower() in SCRIPT_SUFFIXES:
         where = "" if path.is_absolute() else f" (looked in {base_dir})"

@@ -163,6 +163,7 @@ class Tuner:
                 f"backend {self.backend.name!r} runs at most {self.backend.max_workers} trial(s) at once, "
                 f"got n_workers={self.n_workers}; use backend='process' for parallel trials"
             )
+        self.backend.check_timeout(self.trial_timeout)  # in-process trials cannot be stopped mid-run
         self.budgets.require_an_end(self.searcher.is_finite)
         self.callbacks = CallbackList(callbacks)
         if experiment is None:
