@@ -135,7 +135,7 @@ class Conditional(SingleFidelity):
             "flag": rung.choice([False, True]),
             "z": rung.normal(0.0, 1.0),
             "c": 3,
-            "one": rung.quniform(0.4, 0.6, 0.5),  # a single multiple: a constant
+            "one": rung.choice([0.5]),  # a single value: a constant
         }
 
     def value(self, config: Mapping[str, Any]) -> float:
