@@ -214,9 +214,15 @@ def main(fd: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the tuner's to handle
     conn = Channel.from_fd(fd)
     try:
-        _, options = conn.recv()
+        first = conn.recv()
     except (EOFError, OSError, ChannelError):
         return EXIT_TUNER_GONE
+    # The objective is unpickled from this one message, before any trial exists; nothing a
+    # trial sends later is ever unpickled.
+    if not (isinstance(first, (list, tuple)) and len(first) == 2 and first[0] == "init"
+            and isinstance(first[1], dict) and isinstance(first[1].get("objective"), str)):
+        return EXIT_TUNER_GONE
+    options = first[1]
     try:
         objective = _load_objective(options)
     except BaseException as exc:
