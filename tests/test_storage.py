@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import postgres
 import pytest
 import sqlalchemy as sa
 
@@ -23,14 +24,7 @@ POSTGRES_URL = f"postgresql://postgres@127.0.0.1:5432/{os.environ.get('RUNG_TEST
 
 
 def postgres_available() -> bool:
-    try:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
+    return postgres.unreachable_reason() is None
 
 
 STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not postgres_available(), reason="no PostgreSQL"))]

@@ -1,31 +1,16 @@
 """The built-in stores pass rung.testing.storages: SQLite file, in-memory SQLite, PostgreSQL
 (when a server is reachable) and MemoryStorage."""
 
-import os
 import uuid
 
+import postgres
 import pytest
-import sqlalchemy as sa
 
 from rung.storage import MemoryStorage, SQLStorage, open_storage
 from rung.testing.storages import STORAGE_CHECKS, check_storage
 
-POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('RUNG_TEST_PG_DB', 'test')}"
-
-
-def _postgres_unreachable() -> str | None:
-    """Why PostgreSQL cannot be used here, or None if it can."""
-    try:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return None
-    except Exception as exc:  # driver missing, server down, auth...
-        return f"PostgreSQL at {POSTGRES_URL} is not reachable ({type(exc).__name__}: {str(exc).splitlines()[0]})"
-
-
-_PG_REASON = _postgres_unreachable()
+POSTGRES_URL = postgres.URL
+_PG_REASON = postgres.unreachable_reason()
 
 
 @pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql", "memory"])

@@ -2,10 +2,10 @@
 newer store is refused; concurrent first opens create or migrate once; a failed step
 changes nothing."""
 
-import os
 import threading
 import uuid
 
+import postgres
 import pytest
 import sqlalchemy as sa
 
@@ -194,7 +194,7 @@ def test_concurrent_opens_of_an_old_store_migrate_it_once(tmp_path):
     assert stored_version(url) == (2, {"ix_rung_trials_summary"})
 
 
-POSTGRES = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('RUNG_TEST_PG_DB', 'test')}"
+POSTGRES = postgres.URL
 
 
 def test_postgresql_version_1_store_in_its_own_schema_is_migrated_under_the_advisory_lock():

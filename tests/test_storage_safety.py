@@ -22,28 +22,16 @@ import threading
 import uuid
 from pathlib import Path
 
+import postgres
 import pytest
 import sqlalchemy as sa
 
 from rung.cli import main as cli_main
 from rung.storage import CorruptRecord, SQLStorage, StorageError, make_private_dirs
 
-POSTGRES = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('RUNG_TEST_PG_DB', 'test')}"
+POSTGRES = postgres.URL
 ROUNDS = 300
-
-
-def _postgres_unreachable() -> str | None:
-    try:
-        engine = sa.create_engine(POSTGRES)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return None
-    except Exception as exc:  # driver missing, server down, auth...
-        return f"PostgreSQL at {POSTGRES} is not reachable ({type(exc).__name__}: {str(exc).splitlines()[0]})"
-
-
-_PG_REASON = _postgres_unreachable()
+_PG_REASON = postgres.unreachable_reason()
 
 
 @pytest.fixture
