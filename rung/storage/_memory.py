@@ -1,14 +1,17 @@
 """A store in this process's memory: same contract and values as the SQL store, no files.
 
-For tests, benchmarks and throwaway runs (``storage=":memory:"``). Rows are kept exactly as
+For tests, benchmarks and throwaway runs (``storage=":memory:"``). Rows are read back exactly as
 the SQL store keeps them (JSON as text, through ``_codec.py``), so what reads back is the
-same value for value, and no caller can change stored data through a returned record.
+same value for value, and no caller can change stored data through a returned record. A
+flush only keeps snapshots (the tuner flushes after every report); they are encoded to rows
+the first time something reads them.
 Everything is lost when the process ends; it is not shared between processes.
 """
 
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import threading
 import time
@@ -21,19 +24,40 @@ from . import _codec as codec
 from ._base import Recorder, Storage
 from ._errors import ExperimentExists, StorageError
 from ._owner import owner_alive, this_process
-from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, ReportRecord
+from ._records import EventRecord, ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, ReportRecord
 
 _REPORT, _EVENT = "report", "event"
 
 
 class _Experiment:
-    """One experiment's rows: its own row, trial rows by id, log rows sorted by seq."""
+    """One experiment's rows: its own row, trial rows by id, log rows sorted by seq.
+
+    Trial rows and log rows may still be snapshots (a ``Trial`` copy, a log record) until
+    :meth:`trial_row` / :meth:`log_row` encode them.
+    """
 
     def __init__(self, row: dict[str, Any]) -> None:
         self.row = row
-        self.trials: dict[int, dict[str, Any]] = {}
+        self.id = row["id"]
+        self.trials: dict[int, dict[str, Any] | Trial] = {}
         self.seqs: list[int] = []
-        self.log: list[tuple[str, dict[str, Any]]] = []  # parallel to seqs
+        self.log: list[tuple[str, dict[str, Any] | LogEntry]] = []  # parallel to seqs
+
+    def trial_row(self, trial_id: int) -> dict[str, Any]:
+        row = self.trials[trial_id]
+        if isinstance(row, Trial):
+            row = self.trials[trial_id] = {"trial_id": trial_id, **codec.trial_row(row)}
+        return row
+
+    def log_row(self, index: int) -> tuple[str, dict[str, Any]]:
+        kind, row = self.log[index]
+        if isinstance(row, ReportRecord):
+            row = codec.report_row(self.id, row)
+            self.log[index] = (kind, row)
+        elif not isinstance(row, dict):
+            row = codec.event_row(self.id, row)
+            self.log[index] = (kind, row)
+        return kind, row
 
 
 class MemoryStorage(Storage):
@@ -88,7 +112,7 @@ class MemoryStorage(Storage):
                 experiment = self._experiments[experiment_id]
                 counts: dict[str, int] = {}
                 values = []
-                for trial in experiment.trials.values():
+                for trial in map(experiment.trial_row, list(experiment.trials)):
                     counts[trial["status"]] = counts.get(trial["status"], 0) + 1
                     if trial["status"] != "failed" and trial["metric_value"] is not None:
                         values.append(trial["metric_value"])
@@ -135,22 +159,22 @@ class MemoryStorage(Storage):
             if experiment is None:
                 return LogSlice(trials=[], entries=[], last_seq=after_seq)
             start = bisect.bisect_right(experiment.seqs, after_seq)
-            entries: list[LogEntry] = [
-                codec.report_record(row) if kind == _REPORT else codec.event_record(row)
-                for kind, row in experiment.log[start:]
-            ]
+            entries: list[LogEntry] = []
+            for index in range(start, len(experiment.log)):
+                kind, row = experiment.log_row(index)
+                entries.append(codec.report_record(row) if kind == _REPORT else codec.event_record(row))
             if after_seq < 0:
                 ids = sorted(experiment.trials)
             else:
                 ids = sorted({entry.trial_id for entry in entries} & experiment.trials.keys())
-            trials = [codec.trial_record(experiment.trials[trial_id]) for trial_id in ids]
+            trials = [codec.trial_record(experiment.trial_row(trial_id)) for trial_id in ids]
         return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
 
     def recorder(self, experiment_id: int) -> MemoryRecorder:
         return MemoryRecorder(self, experiment_id)
 
-    def _commit(self, experiment_id: int, new_trials: dict[int, dict[str, Any]],
-                trial_updates: dict[int, dict[str, Any]], log: list[tuple[int, str, dict[str, Any]]]) -> None:
+    def _commit(self, experiment_id: int, new_trials: dict[int, Trial], trial_updates: dict[int, Trial],
+                log: list[tuple[int, str, LogEntry]]) -> None:
         """Apply one recorder flush, all or nothing (checked first, as a database would)."""
         with self._lock:
             experiment = self._get(experiment_id)
@@ -158,18 +182,23 @@ class MemoryStorage(Storage):
             if taken:
                 raise StorageError(f"trial rows {taken} of experiment {experiment_id} already exist")
             counts = Counter(seq for seq, _, _ in log)
-            present = set(experiment.seqs)
-            duplicated = sorted(seq for seq, n in counts.items() if n > 1 or seq in present)
+            duplicated = sorted(seq for seq, n in counts.items() if n > 1 or _contains(experiment.seqs, seq))
             if duplicated:
                 raise StorageError(f"log entries {duplicated} of experiment {experiment_id} already exist")
             experiment.trials.update(new_trials)
-            for trial_id, row in trial_updates.items():
+            for trial_id, snapshot in trial_updates.items():
                 if trial_id in experiment.trials:  # like an SQL UPDATE of a missing row: nothing
-                    experiment.trials[trial_id] = row
-            for seq, kind, row in sorted(log, key=lambda item: item[0]):
+                    experiment.trials[trial_id] = snapshot
+            for seq, kind, entry in sorted(log, key=lambda item: item[0]):
                 index = bisect.bisect_right(experiment.seqs, seq)
                 experiment.seqs.insert(index, seq)
-                experiment.log.insert(index, (kind, row))
+                experiment.log.insert(index, (kind, entry))
+
+
+def _contains(sorted_values: list[int], value: int) -> bool:
+    """Whether ``value`` is in the sorted list (binary search: a flush must not cost time proportional to the whole log)."""
+    index = bisect.bisect_left(sorted_values, value)
+    return index < len(sorted_values) and sorted_values[index] == value
 
 
 class MemoryRecorder(Recorder):
@@ -178,20 +207,26 @@ class MemoryRecorder(Recorder):
     def __init__(self, storage: MemoryStorage, experiment_id: int) -> None:
         self._storage = storage
         self.experiment_id = experiment_id
-        self._new_trials: dict[int, dict[str, Any]] = {}
-        self._trial_updates: dict[int, dict[str, Any]] = {}
-        self._log: list[tuple[int, str, dict[str, Any]]] = []
+        self._new_trials: dict[int, Trial] = {}
+        self._trial_updates: dict[int, Trial] = {}
+        self._log: list[tuple[int, str, LogEntry]] = []
         self._known_trials: set[int] = set()
         self.n_commits = 0
 
     def append(self, entry: LogEntry) -> None:
+        # Snapshots of the mutable parts: the caller may change its dicts after this call.
+        # (Built directly: dataclasses.replace costs several times more, once per report.)
         if isinstance(entry, ReportRecord):
-            self._log.append((entry.seq, _REPORT, codec.report_row(self.experiment_id, entry)))
+            snapshot: LogEntry = ReportRecord(entry.seq, entry.trial_id, entry.step, entry.time, dict(entry.metrics),
+                                              entry.action, entry.reason, dict(entry.details))
+            self._log.append((entry.seq, _REPORT, snapshot))
         else:
-            self._log.append((entry.seq, _EVENT, codec.event_row(self.experiment_id, entry)))
+            snapshot = EventRecord(entry.seq, entry.kind, entry.trial_id, entry.time, dict(entry.payload))
+            self._log.append((entry.seq, _EVENT, snapshot))
 
     def save_trial(self, trial: Trial) -> None:
-        row = {"trial_id": trial.trial_id, **codec.trial_row(trial)}
+        row = copy.copy(trial)
+        row.config, row.last_metrics = dict(trial.config), dict(trial.last_metrics)
         if trial.trial_id in self._known_trials:
             self._trial_updates[trial.trial_id] = row
         else:
