@@ -15,9 +15,11 @@ BIN := $(VENV)/bin
 WHAT_demo := scikit-learn and matplotlib for the demo
 WHAT_test := pytest, hypothesis, matplotlib, psycopg and CPU-only torch for the product tests
 WHAT_bench := Optuna, Syne Tune, BoTorch, cmaes, mnist1d and scikit-learn for the benchmark harness
+WHAT_browser := Selenium for the dashboard's browser tests
+WHAT_ray := Ray for the cluster backend and its tests
 WHAT_typecheck := mypy, pandas and PyYAML stubs, matplotlib and CPU-only torch for type checking
 
-.PHONY: demo test bench-test typecheck bench-overhead bench-smoke clean
+.PHONY: demo test chaos test-browser test-cluster bench-test typecheck bench-overhead bench-smoke clean browser-system
 
 $(BIN)/python:
 	@echo "Creating the virtual environment $(VENV) and upgrading pip"
@@ -33,7 +35,29 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/python examples/demo.py
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests --ignore=tests/slow
+
+# The slow suites, each from its own command (.ci/run calls all three).
+# chaos: SIGKILLs of the tuner at random moments, concurrent processes on one store.
+chaos: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q tests/slow/chaos
+
+# The dashboard in a real browser: Debian's chromium and chromium-driver (installed here when
+# missing; apt-get needs root) driven by Selenium.
+test-browser: $(VENV)/.installed-test $(VENV)/.installed-browser browser-system
+	$(BIN)/python -m pytest -q tests/slow/browser
+
+browser-system:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+		echo "chromium and chromedriver are installed"; \
+	else \
+		echo "Installing Debian's chromium and chromium-driver for the browser tests"; \
+		apt-get update && apt-get install -y chromium chromium-driver; \
+	fi
+
+# A real multi-node Ray cluster on this machine (ray.cluster_utils.Cluster).
+test-cluster: $(VENV)/.installed-test $(VENV)/.installed-ray
+	$(BIN)/python -m pytest -q tests/slow/cluster
 
 # The benchmark harness's own tests: not part of `make test`, since they need the peers.
 bench-test: $(VENV)/.installed-test $(VENV)/.installed-bench
