@@ -38,10 +38,38 @@ def name_problem(name: Any) -> str | None:
     return None
 
 
-def check_experiment_name(name: Any, field: str = "experiment") -> str:
+def stored_name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot even look up an experiment already in a store, or None if it can.
+
+    Stores written before :func:`name_problem`'s rule may hold names it refuses (a space,
+    a non-ASCII letter). Such an experiment can still be shown, resumed, stopped and deleted
+    (never created) as long as its name is one harmless path component: a non-empty string
+    without path separators, control characters, or the components ``.`` and ``..``.
+    """
+    if not isinstance(name, str):
+        return f"must be a string, got {name!r} ({type(name).__name__})"
+    if not name:
+        return "must not be empty"
+    if len(name) > MAX_LENGTH:
+        return f"must be at most {MAX_LENGTH} characters, got {len(name)}"
+    if "/" in name or "\\" in name:
+        return f"must not contain path separators, got {name!r}"
+    if name in (".", ".."):
+        return f"must not be {name!r}"
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        return f"must not contain control characters, got {name!r}"
+    return None
+
+
+def check_experiment_name(name: Any, field: str = "experiment", *, existing: bool = False) -> str:
     """``name`` if it is a valid experiment name; else a ValueError (TypeError for a
-    non-string) whose message starts with ``field``, e.g. ``experiment must not be empty``."""
-    problem = name_problem(name)
+    non-string) whose message starts with ``field``, e.g. ``experiment must not be empty``.
+
+    ``existing=True`` is for a name that must already be in the store (resuming): it is held
+    to :func:`stored_name_problem`'s looser rule, so experiments stored under names from
+    before the rule stay reachable; the caller must then refuse to create one.
+    """
+    problem = stored_name_problem(name) if existing else name_problem(name)
     if problem is None:
         return name
     error = TypeError if not isinstance(name, str) else ValueError

@@ -187,3 +187,56 @@ def test_cli_run_refuses_a_bad_name_option(home):
     result = cli(home, "run", "nope.yaml", "--name", "../..")
     assert result.returncode == 2
     assert result.stderr.strip() == "rung: error: --name: an experiment name must not contain path separators, got '../..'"
+
+
+# -- names stored before the rule -------------------------------------------------------------
+LEGACY_NAMES = ["my exp", "caf\u00e9", ".old", "-dash", "x..y", "$HOME"]
+
+
+@pytest.mark.parametrize("name", LEGACY_NAMES)
+def test_an_experiment_stored_under_a_name_the_rule_refuses_stays_manageable(home, name):
+    """Stores from before the rule keep working: show, stop, resume and delete find it."""
+    workdir = home / "experiments" / name
+    (workdir / "trial_0").mkdir(parents=True)
+    add(home, name, workdir)
+    shown = cli(home, "show", "--", name)
+    assert shown.returncode == 0, shown.stderr
+    stopped = cli(home, "stop", "--", name)
+    assert stopped.returncode == 0 and "nothing to stop" in stopped.stderr, stopped.stderr
+    resumed = cli(home, "resume", "--", name)  # found; refused only because it has no spec
+    assert resumed.returncode == 2 and "was not started from a spec file" in resumed.stderr, resumed.stderr
+    deleted = cli(home, "delete", "--", name)
+    assert deleted.returncode == 0, deleted.stderr
+    assert not workdir.exists() and names_in_store(home) == set()
+    documents_intact(home)
+
+
+def test_python_resume_reaches_a_legacy_name_but_never_creates_one(home):
+    store = home / "rung.db"
+    space = {"x": rung.uniform(0, 1)}
+    with pytest.raises(ValueError, match="experiment may hold only"):
+        rung.Tuner(lambda c: c["x"], space, metric="loss", max_trials=1, backend="inprocess",
+                   experiment="my exp", storage=store, resume=True, verbose=0).run()
+    assert names_in_store(home) == set()
+    with pytest.raises(ValueError, match="experiment may hold only"):
+        rung.Tuner(lambda c: c["x"], space, metric="loss", max_trials=1, backend="inprocess",
+                   experiment="my exp", storage=store, verbose=0)
+    # An experiment that is already stored under that name (written before the rule) resumes.
+    first = rung.Tuner(lambda c: c["x"], space, metric="loss", max_trials=2, backend="inprocess",
+                       experiment="ok", storage=store, seed=1, verbose=0).run()
+    engine_store = SQLStorage(store)
+    try:
+        with engine_store.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE rung_experiments SET name = 'my exp' WHERE name = 'ok'")
+    finally:
+        engine_store.dispose()
+    resumed = rung.Tuner(lambda c: c["x"], space, metric="loss", max_trials=4, backend="inprocess",
+                         experiment="my exp", storage=store, seed=1, resume=True, verbose=0).run()
+    assert len(resumed.trials) == 4 and len(first.trials) == 2
+    documents_intact(home)
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "tab\there", "nul\x00"])
+def test_even_a_stored_name_cannot_be_a_path(name):
+    with pytest.raises(ValueError, match="^experiment must not"):
+        check_experiment_name(name, existing=True)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._names import name_problem
+from .._names import name_problem, stored_name_problem
 from ..storage import ExperimentRecord, Storage, rung_home
 from ._common import EXIT_FAILURE, CliError, open_store, require_experiment, say
 
@@ -17,6 +17,16 @@ def check_name_argument(name: str, label: str = "NAME") -> str:
     """An experiment name given on the command line, or a usage error (exit code 2) naming
     the argument: rung never looks up, and so never deletes, by a name such as ``../..``."""
     problem = name_problem(name)
+    if problem is not None:
+        raise CliError(f"{label}: an experiment name {problem}")
+    return name
+
+
+def check_stored_name_argument(name: str, label: str = "NAME") -> str:
+    """A name of an experiment that must already be in the store (``stop``, ``delete``,
+    ``resume``, ``show``): held to the looser rule for names stored before today's rule, so
+    such experiments stay manageable, while ``..`` or a path is still refused unlooked-up."""
+    problem = stored_name_problem(name)
     if problem is not None:
         raise CliError(f"{label}: an experiment name {problem}")
     return name
@@ -47,7 +57,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    check_name_argument(args.name)
+    check_stored_name_argument(args.name)
     store = open_store(args.storage)
     try:
         experiment = require_experiment(store, args.name, args.storage)
@@ -73,7 +83,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    check_name_argument(args.name)
+    check_stored_name_argument(args.name)
     store = open_store(args.storage)
     try:
         experiment = require_experiment(store, args.name, args.storage)

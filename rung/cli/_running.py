@@ -21,7 +21,7 @@ from ._common import (
     say,
     storage_hint,
 )
-from ._manage import check_name_argument
+from ._manage import check_name_argument, check_stored_name_argument
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -89,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    check_name_argument(args.name)
+    check_stored_name_argument(args.name)
     store = open_store(args.storage)
     try:
         experiment = require_experiment(store, args.name, args.storage)

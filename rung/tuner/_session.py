@@ -67,7 +67,8 @@ class ExperimentSession:
     """One run's hold on its experiment in the store."""
 
     def __init__(self, storage: "str | os.PathLike[str] | Storage | None", name: str) -> None:
-        self.name = check_experiment_name(name)  # also guards callers other than the Tuner
+        # Also guards callers other than the Tuner; the strict rule applies when creating.
+        self.name = check_experiment_name(name, existing=True)
         self._owns_store = not isinstance(storage, Storage)
         self.store = open_storage(storage)
         self.experiment_id: int | None = None
@@ -82,6 +83,7 @@ class ExperimentSession:
         """Create or reopen the experiment, claim it, warm start; return its working directory."""
         existing = self.store.get_experiment(self.name)
         if existing is None:
+            check_experiment_name(self.name)
             self.experiment_id = self.store.create_experiment(
                 self.name, metric=objective.metric, mode=objective.mode, seed=seed, space=space.to_dict(),
                 settings=settings, spec=spec, workdir=str(workdir),

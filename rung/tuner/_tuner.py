@@ -130,7 +130,9 @@ class Tuner:
         verbose = check_flag("verbose", verbose, levels=True)
         resume, force_resume = check_flag("resume", resume), check_flag("force_resume", force_resume)
         if experiment is not None:
-            experiment = check_experiment_name(experiment)
+            # A stored experiment keeps its name even if today's rule refuses it; a new one
+            # is held to the rule when it is created.
+            experiment = check_experiment_name(experiment, existing=resume)
         warm_names = check_warm_start(warm_start)
         checked_workdir = check_workdir(workdir)
         if storage is False:  # an undocumented early spelling of ":memory:"
