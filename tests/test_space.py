@@ -90,10 +90,10 @@ def quniform_cases(draw):
     if draw(st.booleans()):
         q = draw(st.integers(1, 20))
         low = draw(st.integers(-100, 100))
-        return _case("quniform", low, low + q * draw(st.integers(1, 50)), q)
+        return _case("quniform", low, low + q * draw(st.integers(2, 50)), q)  # >= 2 multiples
     q = draw(nice_q)
     low = draw(st.floats(-100, 100))
-    return _case("quniform", low, low + q * draw(st.floats(1, 50)), q)
+    return _case("quniform", low, low + q * draw(st.floats(2, 50)), q)
 
 
 @st.composite
@@ -101,10 +101,10 @@ def qloguniform_cases(draw):
     if draw(st.booleans()):
         q = draw(st.integers(1, 8))
         low = draw(st.integers(1, 50))
-        return _case("qloguniform", low, low + q * draw(st.integers(1, 100)), q)
+        return _case("qloguniform", low, low + q * draw(st.integers(2, 100)), q)
     q = draw(nice_q)
     low = draw(st.floats(1e-3, 10))
-    return _case("qloguniform", low, low + q * draw(st.floats(1, 100)), q)
+    return _case("qloguniform", low, low + q * draw(st.floats(2, 100)), q)
 
 
 @st.composite
@@ -815,6 +815,9 @@ INVALID = [
     (lambda: quniform(0, 10, -1), "q > 0"),
     (lambda: quniform(5, 1, 1), "low < high"),
     (lambda: quniform(0.1, 0.2, 1), "multiple of q"),
+    (lambda: quniform(0.1, 0.9, 0.5), "single multiple of q"),
+    (lambda: quniform(1, 9, 5), "single multiple of q"),
+    (lambda: qloguniform(3, 9, 5), "single multiple of q"),
     (lambda: qloguniform(0, 10, 1), "low > 0"),
     (lambda: qloguniform(1, 10, 0), "q > 0"),
     (lambda: qnormal(0, 1, 0), "q > 0"),

@@ -204,8 +204,8 @@ class QUniform(Domain):
                 f"{name} needs a multiple of q in [low, high], "
                 f"got low={low!r}, high={high!r}, q={q!r}"
             )
-        if self._kmin == self._kmax and high - low < q * (1 - 1e-9):
-            # q wider than the range: like uniform(1, 1), a constant posing as a search dimension
+        if self._kmin == self._kmax:
+            # One multiple in range: like uniform(1, 1), a constant posing as a search dimension
             raise SpaceError(
                 f"{name} has a single multiple of q in [low, high] ({self._quantizer.snap(self._kmin)!r}), "
                 f"got low={low!r}, high={high!r}, q={q!r}; use a smaller q or a constant"
