@@ -8,12 +8,14 @@ Write spaces as dicts of factory calls and plain values::
         "units_3": randint(16, 256).when("num_layers", ">=", 3),
         "optimizer": choice(["adam", "sgd"]),
         "epochs": 10,  # a constant
+        "dropout": scipy.stats.uniform(0, 0.5),  # scipy distributions work too
     })
     config = space.sample(np.random.default_rng(0))
 """
 
 from ._conditions import Condition
 from ._domains import Choice, Constant, Domain, InvalidDomain, domain_from_dict
+from ._entries import constant
 from ._errors import SpaceError
 from ._factories import (
     choice,
@@ -28,6 +30,7 @@ from ._factories import (
     uniform,
 )
 from ._numeric import Normal, QNormal, QUniform, RandInt, Uniform
+from ._scipy import ScipyDomain, from_scipy
 from ._space import Space
 
 __all__ = [
@@ -40,11 +43,14 @@ __all__ = [
     "QNormal",
     "QUniform",
     "RandInt",
+    "ScipyDomain",
     "Space",
     "SpaceError",
     "Uniform",
     "choice",
+    "constant",
     "domain_from_dict",
+    "from_scipy",
     "loguniform",
     "lognormal",
     "normal",

@@ -75,6 +75,11 @@ def randint(low: int, high: int, log: bool = False) -> Domain:
     return _build(text, lambda: RandInt(low, high, log=log))
 
 
-def choice(values: Sequence[Any]) -> Domain:
-    """One of ``values`` (a list, tuple, range or other sequence of distinct values)."""
+def choice(values: Sequence[Any], *more: Any) -> Domain:
+    """One of ``values`` (a list, tuple, range or other sequence of distinct values), or of
+    the arguments themselves when there are several: ``choice(16, 32, 64)`` is
+    ``choice([16, 32, 64])``."""
+    if more:
+        options = (values, *more)
+        return _build(f"choice{options!r}", lambda: Choice(options))
     return _build(f"choice({values!r})", lambda: Choice(values))

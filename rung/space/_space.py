@@ -11,6 +11,7 @@ import numpy as np
 import yaml
 
 from ._domains import Constant, Domain, InvalidDomain, domain_from_dict
+from ._entries import space_entry
 from ._errors import SpaceError
 from ._grid import count_grid, enumerate_assignments
 
@@ -49,7 +50,9 @@ class Space(Mapping[str, Domain]):
     """A search space: parameter names mapped to domains, in declaration order.
 
     ``Space({"lr": loguniform(1e-4, 1), "layers": randint(1, 4), "epochs": 10})``; plain
-    values become :class:`Constant` domains. Parameters can depend on others through
+    values become :class:`Constant` domains, frozen ``scipy.stats`` distributions their
+    domains (``from_scipy``), and lists or tuples are refused as ambiguous (``choice``,
+    ``uniform`` or ``constant`` say which is meant). Parameters can depend on others through
     ``Domain.when``; a config holds only the parameters that are active in it. Everything is
     checked at construction and problems raise :class:`SpaceError` naming the parameter.
     """
@@ -63,7 +66,10 @@ class Space(Mapping[str, Domain]):
         for name, value in spec.items():
             if not isinstance(name, str) or not name:
                 raise SpaceError(f"parameter names must be non-empty strings, got {name!r}", name)
-            domain = value if isinstance(value, Domain) else Constant(value)
+            try:
+                domain = space_entry(value)
+            except SpaceError as err:
+                raise err.for_param(name) from None
             if isinstance(domain, InvalidDomain):
                 raise SpaceError(domain.problem, name)
             domains[name] = domain
@@ -122,7 +128,7 @@ class Space(Mapping[str, Domain]):
     def __repr__(self) -> str:
         items = []
         for name, domain in self._domains.items():
-            if isinstance(domain, Constant) and not domain.conditions:
+            if isinstance(domain, Constant) and not domain.conditions and not isinstance(domain.value, (list, tuple)):
                 items.append(f"{name!r}: {domain.value!r}")
             else:
                 items.append(f"{name!r}: {domain!r}")
