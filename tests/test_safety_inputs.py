@@ -232,7 +232,7 @@ CLI_CASES: list[tuple[str, list[str], str]] = [
     ("run name empty", ["run", "bomb.yaml", "--name", ""], "--name: an experiment name must not be empty"),
     ("resume traversal", ["resume", "../.."], "NAME: an experiment name must not contain path separators"),
     ("resume unknown", ["resume", "nope"], "no experiment named 'nope'"),
-    ("stop dot", ["stop", "--", ".."], "NAME: an experiment name must not contain '..'"),
+    ("stop dot", ["stop", "--", ".."], "NAME: an experiment name must not be '..'"),
     ("delete absolute", ["delete", "/tmp"], "NAME: an experiment name must not contain path separators"),
     ("delete empty", ["delete", ""], "NAME: an experiment name must not be empty"),
     ("delete dash", ["delete", "--", "-rf"], "NAME: an experiment name must not start with '-'"),
