@@ -235,7 +235,7 @@ CLI_CASES: list[tuple[str, list[str], str]] = [
     ("stop dot", ["stop", "--", ".."], "NAME: an experiment name must not be '..'"),
     ("delete absolute", ["delete", "/tmp"], "NAME: an experiment name must not contain path separators"),
     ("delete empty", ["delete", ""], "NAME: an experiment name must not be empty"),
-    ("delete dash", ["delete", "--", "-rf"], "NAME: an experiment name must not start with '-'"),
+    ("delete dash", ["delete", "--", "-rf"], "no experiment named '-rf'"),
     ("delete unknown", ["delete", "nope"], "no experiment named 'nope'"),
     ("show unknown", ["show", "nope"], "no experiment named 'nope'"),
 ]
