@@ -9,6 +9,7 @@ from __future__ import annotations
 import traceback as traceback_module
 from typing import Any, Callable
 
+from ..trial._calling import call_objective, plain_result
 from ..trial._session import TrialStopped, reset_session, set_session
 from ._base import OutcomeKind, TrialOutcome
 
@@ -37,7 +38,8 @@ def run_objective(
     catch_exit: bool = False,
     catch_interrupt: bool = False,
 ) -> TrialOutcome:
-    """Call ``objective(config)`` with ``session`` installed; never raises ``Exception``.
+    """Call ``objective(config)`` (or ``objective(**config)``, see ``rung.trial._calling``)
+    with ``session`` installed; never raises ``Exception``.
 
     ``SystemExit`` propagates unless ``catch_exit`` (then it is a FAILED outcome naming the
     code). ``KeyboardInterrupt`` propagates unless ``catch_interrupt``: in the tuner's own
@@ -46,7 +48,7 @@ def run_objective(
     """
     token = set_session(session)
     try:
-        value = objective(dict(config))
+        value = plain_result(call_objective(objective, dict(config)))
     except TrialStopped:
         return TrialOutcome(OutcomeKind.STOPPED)
     except SystemExit as exc:

@@ -20,11 +20,10 @@ from multiprocessing.connection import wait as wait_for_connections
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import cloudpickle
-
 from ..trial._session import Channel, ChannelError
 from ._base import EXIT_CHANNEL_LOST, Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome, check_cpus, check_no_custom, describe_exit
 from ._gpus import GpuPlacement, detect_gpus
+from ._pickling import dumps_objective
 from ._resources import TrialResources
 
 __all__ = ["ProcessBackend", "WorkerStartError", "detect_gpus"]
@@ -129,7 +128,7 @@ class ProcessBackend(Backend):
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
         try:
-            payload = base64.b64encode(cloudpickle.dumps(objective)).decode("ascii")
+            payload = base64.b64encode(dumps_objective(objective)).decode("ascii")
         except Exception as exc:
             raise TypeError(
                 f"the objective {objective!r} cannot be sent to worker processes ({exc}); "

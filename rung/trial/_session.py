@@ -35,6 +35,8 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
+from ._calling import plain_metrics
+
 
 class TrialStopped(Exception):
     """Raised by :func:`report` when the scheduler decided to stop this trial."""
@@ -376,6 +378,7 @@ def _environment_session() -> ScriptSession | None:
 
 def report(**metrics: Any) -> None:
     """Report this step's metrics to the tuner (call once per step, e.g. per epoch).
+    numpy numbers and one-element arrays or torch tensors are taken as numbers.
 
     Raises :class:`TrialStopped` (or :class:`TrialPaused`) when the scheduler ends the
     trial, and ``RuntimeError`` when called outside a trial run by rung.
@@ -387,7 +390,7 @@ def report(**metrics: Any) -> None:
         )
     if not metrics:
         raise ValueError("rung.report() needs at least one metric, e.g. rung.report(loss=0.3)")
-    action = session.report(metrics)
+    action = session.report(plain_metrics(metrics))
     if action == "continue":
         return None
     if action == "pause":
