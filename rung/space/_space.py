@@ -392,8 +392,9 @@ class Space(Mapping[str, Domain]):
         domain = self._domains[name]
         if n is None and not domain.is_finite:
             raise SpaceError(
-                f"{domain!r} is continuous: pass num_points to grid it, e.g. "
-                f"grid(num_points=5) or grid(num_points={{{name!r}: 5}})",
+                f"{domain!r} is continuous: a grid needs num_points, e.g. "
+                f"rung.searchers.Grid(space, num_points=5) (5 values of every continuous parameter) "
+                f"or num_points={{{name!r}: 5}}; Space.grid() and Space.grid_size() take the same argument",
                 name,
             )
         try:

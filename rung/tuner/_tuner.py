@@ -21,6 +21,7 @@ from ..backends import Backend, TrialResources, make_backend
 from ..results._result import TuningResult
 from ..schedulers import Scheduler, make_scheduler
 from ..searchers import Searcher, make_searcher
+from ._searcher_check import bind_searcher_instance
 from ..space import Space
 from ..storage import Storage, rung_home
 from ._budgets import Budgets, positive
@@ -153,6 +154,8 @@ class Tuner:
         self.trial_timeout = self.budgets.trial_timeout
         self.seed = seed
         self.verbose = verbose
+        if isinstance(searcher, Searcher):  # its space, metric and mode must be the tuner's
+            bind_searcher_instance(searcher, self.space, self.metric, self.mode)
         self.searcher = make_searcher(searcher, self.space, self.metric, self.mode, seed)
         self.scheduler = make_scheduler(scheduler)
         self.backend = make_backend(backend)
