@@ -10,6 +10,8 @@ from ._base import Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome
 from ._gpus import GpuPlacement, detect_gpus
 from ._inprocess import InProcessBackend
 from ._process import ProcessBackend, WorkerStartError
+from ._ray import RayBackend
+from ._ray_files import SharedDirectory, TrialFiles
 from ._registry import ENTRY_POINT_GROUP, available_backends, make_backend, register_backend, worker_limit
 from ._resources import TrialResources
 from ._simulated import Simulated, SimulatedObjective, SimulatedProblem, simulated
@@ -22,11 +24,14 @@ __all__ = [
     "InProcessBackend",
     "OutcomeKind",
     "ProcessBackend",
+    "RayBackend",
+    "SharedDirectory",
     "Simulated",
     "SimulatedObjective",
     "SimulatedProblem",
     "SimulatorBackend",
     "TrialEvents",
+    "TrialFiles",
     "TrialLaunch",
     "TrialOutcome",
     "TrialResources",
@@ -42,3 +47,4 @@ __all__ = [
 register_backend("process", ProcessBackend)
 register_backend("inprocess", InProcessBackend)
 register_backend("simulator", SimulatorBackend)
+register_backend("ray", RayBackend)
