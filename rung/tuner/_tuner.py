@@ -21,6 +21,7 @@ from ..backends import Backend, TrialResources, make_backend
 from ..results._result import TuningResult
 from ..schedulers import Scheduler, make_scheduler
 from ..searchers import Searcher, make_searcher
+from ._resource_check import warn_unreached
 from ._searcher_check import bind_searcher_instance
 from ..space import Space
 from ..storage import Storage, rung_home
@@ -66,6 +67,9 @@ class Tuner:
     backend:
         ``"process"`` (default: warm local worker processes), ``"inprocess"``, another
         registered name (``rung.backends.available_backends()``) or a Backend.
+    ray_address:
+        With ``backend="ray"``: the Ray cluster to join (default ``RAY_ADDRESS``, else a local
+        Ray started for the run); refused with any other backend.
     resources_per_trial:
         What each trial needs, e.g. ``{"cpus": 2, "gpus": 0.5}``; the backend refuses what it
         cannot give before any trial runs.
@@ -113,6 +117,7 @@ class Tuner:
         trial_timeout: float | None = None,
         backend: str | Backend = "process",
         resources_per_trial: TrialResources | Mapping[str, float] | None = None,
+        ray_address: str | None = None,
         seed: int | None = None,
         verbose: int = 1,
         callbacks: Iterable[Callback] = (),
@@ -158,7 +163,7 @@ class Tuner:
             bind_searcher_instance(searcher, self.space, self.metric, self.mode)
         self.searcher = make_searcher(searcher, self.space, self.metric, self.mode, seed)
         self.scheduler = make_scheduler(scheduler)
-        self.backend = make_backend(backend)
+        self.backend = make_backend(backend, **_backend_options(backend, ray_address))
         self.resources = TrialResources.coerce(resources_per_trial)
         if n_workers is None:
             n_workers = self.backend.default_workers()
@@ -232,6 +237,8 @@ class Tuner:
         finally:
             self.backend.shutdown()
             result = self._close(session, loop, status)
+            if status == "finished":  # a max_resource no trial reached: the top rung was never used
+                warn_unreached(self.scheduler, loop.state.trials.values(), loop.state.reports)
             callbacks.on_experiment_end(loop.state, result)
         return result
 
@@ -386,3 +393,12 @@ def _check_script_parameters(objective: Any, space: Space) -> None:
     from ..script._arguments import check_flag_names
 
     check_flag_names(space.names)
+
+
+def _backend_options(backend: Any, ray_address: str | None) -> dict[str, Any]:
+    """Options the Tuner passes to a backend built by name (only ``ray_address`` today)."""
+    if ray_address is None:
+        return {}
+    if not (isinstance(backend, str) and backend.strip().lower() == "ray"):
+        raise ValueError(f"ray_address={ray_address!r} needs backend='ray', got backend={backend!r}")
+    return {"address": ray_address}
