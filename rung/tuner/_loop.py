@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -25,6 +26,8 @@ from ..trial._record import Report, Trial, TrialStatus
 from ._budgets import Budgets, StopRequests, StopSignal
 from ._callbacks import Callback
 from ._outcomes import PendingEnd, classify, metric_problem
+from ._resource_check import STOP_REASON as RESOURCE_MISSING
+from ._resource_check import ResourceCheck
 from ._state import RunState
 
 T = TypeVar("T")
@@ -57,6 +60,7 @@ class EventLoop:
         self._deadlines: dict[int, float] = {}
         self._segment_start: dict[int, float] = {}
         self._terminating = False
+        self.resource_check = ResourceCheck(scheduler)  # reports must hold the scheduler's resource
 
     # -- time --------------------------------------------------------------------------------
     def start_clock(self, elapsed: float = 0.0) -> None:
@@ -191,6 +195,11 @@ class EventLoop:
         if not self.stop:
             self._poll_stop_request()  # in-process trials keep the loop from polling
         problem = metric_problem(self.objective.metric, metrics, f"report {trial.n_reports + 1}")
+        missing = self.resource_check.problem(trial, metrics) if problem is None else None
+        if missing is not None:  # the scheduler could decide nothing: stop, saying why
+            problem = missing
+            self.stop.request(RESOURCE_MISSING, missing)
+            warnings.warn(missing, RuntimeWarning, stacklevel=2)
         if problem is not None:
             self._pending.setdefault(trial_id, PendingEnd()).bad_metric = problem
             return Action.STOP.value
