@@ -14,6 +14,6 @@ from __future__ import annotations
 
 from ._search import GridSearchCV, RandomizedSearchCV
 # sweep: later
-# tune: later
+from ._tune import TuneSearchCV
 
 __all__ = ["GridSearchCV", "RandomizedSearchCV", "TuneSearchCV", "plot_sweep", "sweep"]
