@@ -28,6 +28,7 @@ from .trial import (
     checkpoint_dir,
     load_checkpoint,
     report,
+    resource_limit,
     save_checkpoint,
     trial_dir,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "quniform",
     "randint",
     "report",
+    "resource_limit",
     "results",
     "save_checkpoint",
     "schedulers",

@@ -39,10 +39,11 @@ def test_stopping_keeps_a_trial_iff_fewer_than_n_over_eta_values_beat_it(mode, s
     assert d.step(0, 3, sign * 0.3) == "continue"
     assert d.step(2, 3, sign * 0.35) == "stop"
     assert d.step(3, 3, sign * 0.2) == "continue"
-    # The last level: no comparison, run to completion; past it: stop.
-    assert d.step(0, 9, sign * 0.9) == "continue"
-    decision = d.report(0, 10, sign * 0.9)
-    assert decision.action.value == "stop" and decision.reason == "reached max_resource"
+    # The last level: no comparison; the trial has had its budget and is done there.
+    decision = d.report(0, 9, sign * 0.9)
+    assert decision.action.value == "stop" and decision.completes
+    assert decision.reason == "reached max_resource epoch=9"
+    assert asha.recorded(9) == {0: sign * 0.9}
 
 
 def test_a_report_that_passes_several_levels_is_recorded_at_the_highest():
@@ -91,8 +92,9 @@ def test_promotion_resumes_the_top_of_each_rung_highest_level_first():
     # Level 3 is searched before level 1.
     assert d.suggest() == ResumeTrial(3, 9)
     assert d.suggest() == ResumeTrial(7, 3)
-    assert d.step(3, 9, 0.01) == "continue"
+    assert d.step(3, 9, 0.01) == "stop"  # max_resource: done (completed)
     d.end(3)
+    assert d.trials[3].status.value == "completed"
     assert d.step(7, 3, 0.02) == "pause"  # rung 3: n=4, top 1 = t7
     assert d.suggest(allow_new=False) == ResumeTrial(7, 9)
     assert d.suggest(allow_new=False) is None
@@ -135,7 +137,9 @@ def test_asynchronous_hyperband_draws_brackets_in_proportion_to_their_sizes():
     assert {s.resource for s in d.suggestions} == {27}  # stopping variant: may run to r_max
     # A trial of the last bracket is never compared before 27.
     last = next(t for t, b in enumerate(drawn) if b == 3)
-    assert all(d.step(last, epoch, 100.0) == "continue" for epoch in range(1, 28))
+    assert all(d.step(last, epoch, 100.0) == "continue" for epoch in range(1, 27))
+    assert d.step(last, 27, 100.0) == "stop"  # its whole budget: completed, never judged
+    d.end(last)
     # Bracket 1 is first compared at 3, only with bracket 1's values.
     first, second = [t for t, b in enumerate(drawn) if b == 1][:2]
     assert d.step(first, 1, 0.1) == "continue" and d.step(second, 1, 0.9) == "continue"

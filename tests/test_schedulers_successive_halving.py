@@ -51,7 +51,7 @@ def test_levels_2_4_8_10_promote_the_top_half_at_each_rung():
     assert d.suggest() == ResumeTrial(2, 10)
     assert "not promoted at rung epoch=8" in sh.notes[1]
     assert d.step(2, 9, 0.12) == "continue"
-    assert d.step(2, 10, 0.11) == "continue"  # the last level: run to completion
+    assert d.step(2, 10, 0.11) == "stop"  # the last level: done there, recorded as completed
     d.end(2)
     assert d.trials[2].status.value == "completed"
     # Bracket 1 keeps filling its first rung.
@@ -80,7 +80,7 @@ def test_failed_trials_leave_the_rung_and_an_exhausted_searcher_closes_the_brack
     assert d.step(c, 2, 0.2) == "pause"
     assert d.suggest() == ResumeTrial(c, 4)
     assert d.step(c, 3, 0.15) == "continue"
-    assert d.step(c, 4, 0.1) == "continue"
+    assert d.step(c, 4, 0.1) == "stop"
     d.end(c)
     assert d.suggest() is None
     assert "ranked 2 of 2" in sh.notes[a]
@@ -115,10 +115,9 @@ def test_reports_without_the_resource_continue_and_reports_past_max_resource_sto
     assert d.suggest() == ResumeTrial(trial_id, 3)  # a bracket of one: max(1, 0) = 1 goes on
     assert d.step(trial_id, 3, 0.4) == "pause"
     assert d.suggest() == ResumeTrial(trial_id, 9)
-    assert d.step(trial_id, 9, 0.3) == "continue"
-    decision = d.report(trial_id, 10, 0.29)
-    assert decision.action.value == "stop"
-    assert decision.reason == "reached max_resource"
+    decision = d.report(trial_id, 10, 0.29)  # past max_resource in one step: done all the same
+    assert decision.action.value == "stop" and decision.completes
+    assert decision.reason == "reached max_resource epoch=9"
     assert decision.details["rung"] == 9 and decision.details["value"] == 10
 
 
@@ -137,7 +136,7 @@ def test_synchronous_hyperband_cycles_through_its_brackets():
     assert d.step(1, 2, 0.12) == "pause"
     assert d.suggest() == ResumeTrial(1, 4)
     assert d.step(1, 3, 0.11) == "continue"
-    assert d.step(1, 4, 0.1) == "continue"
+    assert d.step(1, 4, 0.1) == "stop"
     d.end(1)
     # Bracket s=1: 3 trials from level 2; top max(1, floor(3/2)) = 1 goes on to 4.
     for value in (0.5, 0.3, 0.4):
@@ -146,13 +145,13 @@ def test_synchronous_hyperband_cycles_through_its_brackets():
         assert d.step(trial_id, 1, value + 1) == "continue"
         assert d.step(trial_id, 2, value) == "pause"
     assert d.suggest() == ResumeTrial(5, 4)
-    assert d.step(5, 4, 0.2) == "continue"
+    assert d.step(5, 4, 0.2) == "stop"
     d.end(5)
     # Bracket s=0: 3 trials run to r_max without any comparison.
     for _ in range(3):
         trial_id = d.start()
         assert d.suggestions[-1].resource == 4 and hb.bracket_of(trial_id) == 2
-        assert [d.step(trial_id, epoch, 9.0) for epoch in (1, 2, 3, 4)] == ["continue"] * 4
+        assert [d.step(trial_id, epoch, 9.0) for epoch in (1, 2, 3, 4)] == ["continue"] * 3 + ["stop"]
         d.end(trial_id)
     # ... and the cycle starts again with s=2.
     trial_id = d.start()

@@ -65,13 +65,14 @@ class Driver:
         return decision
 
     def end(self, trial_id):
-        """The trial leaves its worker: paused / stopped after such a decision, else completed."""
+        """The trial leaves its worker: paused / stopped after such a decision, else (also after
+        reaching max_resource) completed."""
         trial = self.trials[trial_id]
         decision = self._last.pop(trial_id, None)
         if decision is not None and decision.action is Action.PAUSE:
             trial.status = TrialStatus.PAUSED
             self.scheduler.on_pause(trial)
-        elif decision is not None:
+        elif decision is not None and not decision.completes:
             trial.status = TrialStatus.STOPPED
             self.scheduler.on_stop(trial)
         else:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from . import _rungs
-from ._base import Decision, ResumeTrial, Scheduler, StartTrial, Suggestion
+from ._base import Decision, ResumeTrial, Scheduler, StartTrial, Suggestion, check_max_resource_attr
 
 if TYPE_CHECKING:
     from ..trial._record import Trial
@@ -44,11 +44,19 @@ class ASHA(Scheduler):
     order at equal levels): at level k a paused trial is promotable if it is among the top
     ``floor(n_k / eta)`` values recorded at k (ties: earlier report first) and has not been
     promoted from k; the best such trial gets ``ResumeTrial(trial_id, resource=levels[k+1])``.
-    Otherwise a new trial starts (if ``allow_new``), otherwise None. Trials never promoted
-    stay PAUSED.
+    Otherwise a new trial starts (if ``allow_new``), otherwise None. Once no new trial can
+    start (``allow_new`` is False, or the searcher has nothing left), the top of a rung is
+    ``max(1, floor(n_k / eta))``: promotions go on until no paused trial is promotable, so
+    the best trial of every rung is carried on to ``r_max`` instead of waiting, paused, for
+    values that will never come. Trials never promoted stay PAUSED.
 
-    In both variants trials at ``r_max`` run to completion; a report beyond ``r_max`` gets
-    STOP ("reached max_resource"); a report without ``resource_attr`` gets CONTINUE.
+    In both variants the first report at or beyond ``r_max`` ends the trial: STOP with
+    ``details["completed"]`` set (:meth:`Decision.complete`), so it is recorded as completed
+    and never runs a step past ``r_max``. A report without ``resource_attr`` gets CONTINUE.
+
+    ``max_resource_attr="max_epochs"`` puts the resource a launch may run to into the
+    trial's config under that name: ``max_resource`` for the stopping variant, the next
+    rung level for promotion (see :meth:`Scheduler.launch_config`).
 
     ``brackets=B`` runs B brackets side by side: bracket b starts judging at level index b.
     Each new trial draws its bracket at random with probabilities proportional to the
@@ -68,6 +76,7 @@ class ASHA(Scheduler):
         brackets: int = 1,
         seed: int | None = None,
         grace_period: float | None = None,
+        max_resource_attr: str | None = None,
     ) -> None:
         if grace_period is not None and min_resource is not None and grace_period != min_resource:
             raise ValueError(
@@ -77,6 +86,7 @@ class ASHA(Scheduler):
         if min_resource is None:
             min_resource = 1 if grace_period is None else grace_period
         self.resource_attr = _rungs.check_resource_attr(resource_attr)
+        self.max_resource_attr = check_max_resource_attr(max_resource_attr)
         self.min_resource, self.max_resource = _rungs.check_resources(min_resource, max_resource, self.__class__.__name__)
         self.reduction_factor = _rungs.check_reduction_factor(reduction_factor)
         if type not in TYPES:
@@ -129,20 +139,23 @@ class ASHA(Scheduler):
     # -- suggestions -------------------------------------------------------------------------
     def suggest(self, allow_new: bool = True) -> Suggestion | None:
         if self.type == "promotion":
-            promotion = self._promotion()
+            promotion = self._promotion(final=not allow_new)
             if promotion is not None:
                 return promotion
         if not allow_new:
             return None
         config = self.searcher.suggest()
-        if config is None:
-            return None
+        if config is None:  # the searcher has nothing left: finish what is paused
+            return self._promotion(final=True) if self.type == "promotion" else None
         bracket = 0 if self.brackets == 1 else int(self._rng.choice(self.brackets, p=self.bracket_probabilities))
         self._pending = bracket
         resource = self.max_resource if self.type == "stopping" else self.levels[bracket]
         return StartTrial(config, resource=resource)
 
-    def _promotion(self) -> ResumeTrial | None:
+    def _promotion(self, final: bool = False) -> ResumeTrial | None:
+        """The promotion to make now, if any. ``final``: no new trial will start, so the
+        top of a rung is at least its best trial (``max(1, floor(n / eta))``) and promotions
+        go on up to ``r_max``; otherwise a rung of fewer than eta values promotes nothing."""
         last = len(self.levels) - 1
         for k in range(last - 1, -1, -1):
             for bracket in range(min(k + 1, self.brackets)):
@@ -151,6 +164,8 @@ class ASHA(Scheduler):
                     continue
                 ranked = self._ranked[bracket][k]
                 top = _rungs.n_promoted(len(ranked), self.reduction_factor)
+                if final:
+                    top = max(1, top)
                 best = waiting[0]
                 if bisect.bisect_left(ranked, best) < top:
                     waiting.pop(0)
@@ -175,16 +190,19 @@ class ASHA(Scheduler):
         if state is None or resource is None:
             return decision
         value = float(metrics[self.metric])
-        if _rungs.beyond(resource, self.max_resource):
-            return _rungs.past_max(resource, self.max_resource, self.resource_attr, value)
         k = _rungs.highest_reached(self.levels, resource)
-        if k is None or k < state.bracket or k <= state.reached:
+        if k is None or k < state.bracket:
+            return decision
+        if k == len(self.levels) - 1:  # the whole budget: recorded there, and the trial is done
+            if k > state.reached:
+                state.reached = k
+                self._rungs[state.bracket].setdefault(k, {})[trial.trial_id] = value
+            return _rungs.past_max(resource, self.max_resource, self.resource_attr, value)
+        if k <= state.reached:
             return decision
         state.reached = k
         rung = self._rungs[state.bracket].setdefault(k, {})
         rung[trial.trial_id] = value
-        if k == len(self.levels) - 1:
-            return decision
         own = self.objective.oriented(value)
         key = (own, self._arrivals, trial.trial_id)
         self._arrivals += 1
@@ -256,6 +274,7 @@ class ASHA(Scheduler):
         return (
             f"{self.__class__.__name__}(resource_attr={self.resource_attr!r}, min_resource={self.min_resource!r}, "
             f"max_resource={self.max_resource!r}, reduction_factor={self.reduction_factor!r}, "
-            f"type={self.type!r}, brackets={self.brackets!r}, seed={self.seed!r})"
+            f"type={self.type!r}, brackets={self.brackets!r}, seed={self.seed!r}"
+            + ("" if self.max_resource_attr is None else f", max_resource_attr={self.max_resource_attr!r}") + ")"
         )
 

@@ -57,6 +57,21 @@ class Decision:
     def pause(cls, reason: str, **details: Any) -> "Decision":
         return cls(Action.PAUSE, reason, details)
 
+    @classmethod
+    def complete(cls, reason: str, **details: Any) -> "Decision":
+        """STOP because the trial has had its whole budget (it reached ``max_resource``).
+
+        The trial hears "stop" like any other, but the tuner records it as completed, and
+        the scheduler hears ``on_complete``: it was not judged, it is done. The mark is
+        ``details["completed"] = True``, stored with the report, so a replay sees it too.
+        """
+        return cls(Action.STOP, reason, {**details, "completed": True})
+
+    @property
+    def completes(self) -> bool:
+        """Whether this STOP ends the trial as completed (see :meth:`complete`)."""
+        return self.action is Action.STOP and bool(self.details.get("completed"))
+
 
 CONTINUE = Decision(Action.CONTINUE)
 
@@ -92,9 +107,21 @@ class Scheduler(ABC):
     mode: str
     #: What is optimized and which of two values is better; set by :meth:`setup`.
     objective: Objective
+    #: Config key under which a trial is told the resource it may run to (e.g.
+    #: ``"max_epochs"``), None for no such key. Multi-fidelity schedulers take it as
+    #: ``max_resource_attr=``; the trial also gets it from :func:`rung.resource_limit`.
+    max_resource_attr: str | None = None
 
     def setup(self, searcher: "Searcher", metric: str, mode: str) -> None:
         """Bind the scheduler to the tuner's searcher and objective; called once by the tuner."""
+        attr = self.max_resource_attr
+        space_names = getattr(getattr(searcher, "space", None), "names", ())
+        if attr is not None and attr in space_names:
+            raise ValueError(
+                f"max_resource_attr={attr!r} is also a parameter of the space; the scheduler sets "
+                f"config[{attr!r}] itself (the resource a trial may run to), so remove it from the "
+                "space or pick another max_resource_attr"
+            )
         self.searcher = searcher
         self.objective = Objective(metric, mode)
         self.metric = metric
@@ -106,6 +133,18 @@ class Scheduler(ABC):
                 resource_attr, levels=None if levels is None else list(levels),
                 max_resource=getattr(self, "max_resource", None),
             )
+
+    def launch_config(self, config: Mapping[str, Any], resource: float | None) -> dict[str, Any]:
+        """The config a trial is launched with: ``config`` plus, with ``max_resource_attr``
+        set and a capped launch, ``config[max_resource_attr] = resource`` (an int when whole).
+
+        The searcher's config (what is stored and modelled) stays without it; a resumed
+        trial is launched with its new cap.
+        """
+        launched = dict(config)
+        if self.max_resource_attr is not None and resource is not None:
+            launched[self.max_resource_attr] = whole(resource)
+        return launched
 
     def suggest(self, allow_new: bool = True) -> Suggestion | None:
         """What to run on a free worker. ``allow_new`` is False once the trial budget is spent."""
@@ -151,3 +190,19 @@ class Scheduler(ABC):
     def take_abandoned(self) -> list[tuple[int, str]]:
         """Abandoned trials declared since the last call (the tuner drains this)."""
         return self.__dict__.pop("_abandoned", [])
+
+
+def whole(value: float) -> float | int:
+    """``value`` as an int when it is a whole number (5.0 -> 5), so ``range(limit)`` works."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def check_max_resource_attr(value: Any) -> str | None:
+    """None or a non-empty string (the config key trials read their resource limit from)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"max_resource_attr must be a non-empty string or None, got max_resource_attr={value!r}")
+    return value

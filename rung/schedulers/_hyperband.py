@@ -43,6 +43,9 @@ class Hyperband(Scheduler):
     bracket at random with probabilities proportional to ``n_s`` (generator seeded with
     ``seed``, default the searcher's seed) and follows the ASHA rules of that variant within
     its bracket's levels; see :class:`ASHA`.
+
+    In every type the first report at ``r_max`` ends the trial as completed, and
+    ``max_resource_attr`` names the config key a trial reads its resource limit from.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class Hyperband(Scheduler):
         reduction_factor: float = 3,
         type: str = "synchronous",
         seed: int | None = None,
+        max_resource_attr: str | None = None,
     ) -> None:
         if type not in TYPES:
             raise ValueError(f"type must be one of 'synchronous', 'stopping', 'promotion', got type={type!r}")
@@ -65,13 +69,14 @@ class Hyperband(Scheduler):
         self.bracket_sizes = _rungs.hyperband_sizes(len(self.levels), reduction_factor)
         self.bracket_levels = list(self.levels)  # bracket s = s_max - i starts at levels[i]
         common: dict[str, Any] = dict(resource_attr=resource_attr, min_resource=min_resource, max_resource=max_resource,
-                      reduction_factor=reduction_factor)
+                      reduction_factor=reduction_factor, max_resource_attr=max_resource_attr)
         self._impl: SuccessiveHalving | ASHA
         if type == "synchronous":
             self._impl = _SynchronousHyperband(self.bracket_sizes, **common)
         else:
             self._impl = ASHA(**common, type=type, brackets=len(self.levels), seed=seed)
         self.resource_attr = self._impl.resource_attr
+        self.max_resource_attr = self._impl.max_resource_attr
         self.min_resource, self.max_resource = min_resource, max_resource
         self.reduction_factor = reduction_factor
 
@@ -119,5 +124,6 @@ class Hyperband(Scheduler):
         return (
             f"Hyperband(resource_attr={self.resource_attr!r}, min_resource={self.min_resource!r}, "
             f"max_resource={self.max_resource!r}, reduction_factor={self.reduction_factor!r}, "
-            f"type={self.type!r}, seed={self.seed!r})"
+            f"type={self.type!r}, seed={self.seed!r}"
+            + ("" if self.max_resource_attr is None else f", max_resource_attr={self.max_resource_attr!r}") + ")"
         )

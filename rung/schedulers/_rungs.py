@@ -134,11 +134,13 @@ def n_promoted(n: int, reduction_factor: float) -> int:
 
 
 def past_max(resource: float, max_resource: float, resource_attr: str, metric_value: float) -> Decision:
-    """The STOP given to a report beyond ``max_resource``: the trial has had its full budget.
+    """The decision on a report that reached ``max_resource``: the trial has had its whole
+    budget, so it is stopped and recorded as completed (:meth:`Decision.complete`), and it
+    never runs a step past ``max_resource``.
 
     Here the compared value is the resource itself and the threshold is ``max_resource``.
     """
-    return Decision.stop(
-        "reached max_resource", rung=max_resource, value=resource, threshold=max_resource,
-        compared_with=0, resource_attr=resource_attr, metric_value=metric_value,
+    return Decision.complete(
+        f"reached max_resource {resource_attr}={max_resource:g}", rung=max_resource, value=resource,
+        threshold=max_resource, compared_with=0, resource_attr=resource_attr, metric_value=metric_value,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from . import _rungs
-from ._base import Decision, ResumeTrial, Scheduler, StartTrial, Suggestion
+from ._base import Decision, ResumeTrial, Scheduler, StartTrial, Suggestion, check_max_resource_attr
 
 if TYPE_CHECKING:
     from ..trial._record import Trial
@@ -55,8 +55,11 @@ class SuccessiveHalving(Scheduler):
       ``ResumeTrial(trial_id, resource=next level)``; the others stay PAUSED for good, and
       the reason is kept in :attr:`notes` (the searcher is told their last result, as for a
       stopped trial).
-    * Trials at the last level (``r_max``) run to completion; a report beyond ``r_max`` is
-      answered with STOP ("reached max_resource").
+    * The first report at or beyond the last level (``r_max``) ends the trial: STOP with
+      ``details["completed"]`` (:meth:`Decision.complete`), recorded as completed, so no
+      trial runs a step past ``r_max``.
+    * ``max_resource_attr="max_epochs"`` puts the level a launch may run to into the trial's
+      config under that name (see :meth:`Scheduler.launch_config`).
     * :meth:`suggest` resumes promoted trials first (older brackets first). Otherwise, while
       a rung waits for stragglers, free workers start trials of the next bracket (same
       shape), so no worker idles.
@@ -75,8 +78,10 @@ class SuccessiveHalving(Scheduler):
         reduction_factor: float = 3,
         prefactor: float = 1,
         num_trials: int | None = None,
+        max_resource_attr: str | None = None,
     ) -> None:
         self.resource_attr = _rungs.check_resource_attr(resource_attr)
+        self.max_resource_attr = check_max_resource_attr(max_resource_attr)
         self.min_resource, self.max_resource = _rungs.check_resources(min_resource, max_resource, type(self).__name__)
         self.reduction_factor = _rungs.check_reduction_factor(reduction_factor)
         self.prefactor = _rungs.check_number("prefactor", prefactor)
@@ -166,17 +171,22 @@ class SuccessiveHalving(Scheduler):
         if state is None or resource is None:
             return decision
         value = float(metrics[self.metric])
-        if _rungs.beyond(resource, self.max_resource):
-            return _rungs.past_max(resource, self.max_resource, self.resource_attr, value)
         level = self.levels[state.level]
+        if _rungs.at_least(resource, self.max_resource) and not state.recorded:
+            # The whole budget (also when a report jumps past the trial's own rung): done.
+            bracket = self._brackets[state.bracket]
+            state.recorded = True
+            state.metrics = dict(metrics)
+            bracket.values[trial.trial_id] = value
+            return _rungs.past_max(resource, self.max_resource, self.resource_attr, value)
+        if _rungs.at_least(resource, self.max_resource):
+            return _rungs.past_max(resource, self.max_resource, self.resource_attr, value)
         if state.recorded or not _rungs.at_least(resource, level):
             return decision
         bracket = self._brackets[state.bracket]
         state.recorded = True
         state.metrics = dict(metrics)
         bracket.values[trial.trial_id] = value
-        if state.level == len(self.levels) - 1:
-            return decision
         waiting = sum(1 for t in bracket.members if not self._settled(t))
         if not bracket.sealed:
             waiting += bracket.size - len(bracket.started)
@@ -256,5 +266,6 @@ class SuccessiveHalving(Scheduler):
         return (
             f"{type(self).__name__}(resource_attr={self.resource_attr!r}, min_resource={self.min_resource!r}, "
             f"max_resource={self.max_resource!r}, reduction_factor={self.reduction_factor!r}, "
-            f"num_trials={self.num_trials!r})"
+            f"num_trials={self.num_trials!r}"
+            + ("" if self.max_resource_attr is None else f", max_resource_attr={self.max_resource_attr!r}") + ")"
         )

@@ -190,6 +190,8 @@ def run_experiment(
             trial.end_reason = decision.reason
             if decision.action is Action.PAUSE:
                 end(trial, TrialStatus.PAUSED, "on_pause")
+            elif decision.completes:  # it reached max_resource: the tuner records it as completed
+                end(trial, TrialStatus.COMPLETED, "on_complete", dict(trial.last_metrics))
             else:
                 end(trial, TrialStatus.STOPPED, "on_stop")
         elif epoch >= max_resource:

@@ -5,6 +5,7 @@ package stays light (no SQLAlchemy, no pandas) so that import is cheap in every 
 """
 
 from ._checkpoint import load_checkpoint, save_checkpoint
+from ._limits import resource_limit
 from ._record import Report, Trial, TrialStatus
 from ._session import TrialPaused, TrialStopped, checkpoint_dir, report, trial_dir
 
@@ -17,6 +18,7 @@ __all__ = [
     "checkpoint_dir",
     "load_checkpoint",
     "report",
+    "resource_limit",
     "save_checkpoint",
     "trial_dir",
 ]

@@ -178,7 +178,9 @@ class EventLoop:
                                  {"resource": trial.resource, "allow_new": allow_new}), trial)
         self._timed(self.scheduler.on_start, trial)
         trial_dir = self.backend.trial_dir(self.workdir, trial.trial_id)
-        self.backend.launch(TrialLaunch(trial.trial_id, trial.config, trial_dir, resource, self.resources))
+        resource = trial.resource  # a restart keeps the cap of the launch it repeats
+        config = self.scheduler.launch_config(trial.config, resource)
+        self.backend.launch(TrialLaunch(trial.trial_id, config, trial_dir, resource, self.resources))
         self.callbacks.on_trial_start(self.state, trial, kind)
 
     # -- events from the backend -----------------------------------------------------------

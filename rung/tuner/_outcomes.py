@@ -65,6 +65,8 @@ def classify(outcome: TrialOutcome, pending: PendingEnd, *, metric: str, reporte
     if decision is not None:
         if decision.action is Action.PAUSE:
             return Verdict(TrialStatus.PAUSED, decision.reason or "paused by the scheduler")
+        if decision.completes:  # it reached max_resource: done, not judged
+            return Verdict(TrialStatus.COMPLETED, decision.reason)
         return Verdict(TrialStatus.STOPPED, decision.reason or "stopped by the scheduler")
     if outcome.kind is OutcomeKind.STOPPED:
         if stop_message is not None:
