@@ -217,13 +217,17 @@ class Tuner:
         except BaseException:
             session.release_store()
             raise
+        callbacks = self._callbacks()
+        loop.callbacks = callbacks  # the progress display hears every trial event too
+        progress = next((c for c in getattr(callbacks, "callbacks", ()) if isinstance(c, RichProgress)), None)
+        if progress is not None:
+            progress.announce(self._announcement(resumed=session.existing is not None))
         try:
             self.backend.start(self.objective, loop, self.n_workers)
         except BaseException:
             self._close(session, loop, "failed")
             raise
         loop.start_clock(elapsed)
-        callbacks = self._callbacks()
         callbacks.on_experiment_start(loop.state)
         status = "finished"
         try:
@@ -294,11 +298,21 @@ class Tuner:
             decision_rungs=set(state.decision_rungs),
         )
 
+    def _announcement(self, resumed: bool) -> str:
+        """The first line of a run, printed before any worker starts."""
+        budget = "no trial limit" if self.max_trials is None else f"max_trials {self.max_trials} in total"
+        return (
+            f"{'resuming' if resumed else 'experiment'} {self.experiment}: {type(self.searcher).__name__} searcher, "
+            f"{type(self.scheduler).__name__} scheduler, {self.n_workers} worker(s) ({self.backend.name}), "
+            f"{budget}; starting..."
+        )
+
     def _summary(self, result: TuningResult) -> str:
         best = result.best_trial
+        counts = ", ".join(f"{result.count(s)} {s}" for s in ("completed", "stopped", "paused", "failed"))
         head = (
             f"[bold]{len(result.trial_records)} trials[/] in {result.wallclock:.1f} s "
-            f"({result.count('failed')} failed); stopped by {result.stop_reason}"
+            f"({counts}); stopped by {result.stop_reason}"
         )
         chosen = getattr(self.searcher, "chosen", None)
         picked = "" if chosen is None else f" (searcher auto: {chosen.name})"
