@@ -51,7 +51,8 @@ from .space import (
 
 if TYPE_CHECKING:
     from . import backends, integrations, results, script, storage, tuner
-    from .results import load, plots
+    from . import compare, plots
+    from .results import load
     from .results import TuningResult
     from .tuner import Callback, RunState, Tuner
     from .script import Script, ScriptFailed
@@ -67,7 +68,8 @@ _LAZY = {
     "Script": (".script", "Script"),
     "ScriptFailed": (".script", "ScriptFailed"),
     "backends": (".backends", None),
-    "plots": (".results.plots", None),
+    "plots": (".plots", None),
+    "compare": (".compare", None),
     "results": (".results", None),
     "tuner": (".tuner", None),
     "testing": (".testing", None),

@@ -21,8 +21,8 @@ def load(name: str, storage: "str | os.PathLike[str] | Storage | None" = None) -
     store = open_storage(storage)
     try:
         experiment = store.require_experiment(name)
-        state = RunState.from_log(Objective(experiment.metric, experiment.mode),
-                                  store.read_log(experiment.id))
+        log = store.read_log(experiment.id)
+        state = RunState.from_log(Objective(experiment.metric, experiment.mode), log)
     finally:
         if store is not storage:
             store.dispose()
@@ -42,4 +42,6 @@ def load(name: str, storage: "str | os.PathLike[str] | Storage | None" = None) -
         workdir=experiment.workdir,
         status=status,
         decision_rungs=set(state.decision_rungs),
+        log_entries=log.entries,
+        space=dict(experiment.space),
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..trial._record import Report, Trial, TrialStatus
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
 
@@ -43,6 +46,11 @@ class TuningResult:
     status: str = "finished"
     warm_start: dict[str, Any] | None = None
     decision_rungs: set[float] = field(default_factory=set)
+    #: The stored log (reports with their decisions, trial events) when read from a store
+    #: (``rung.load``); the views use it for each trial's stays on workers. None otherwise.
+    log_entries: list[Any] | None = field(default=None, repr=False)
+    #: The space as a dict (``Space.to_dict()``), so views know log-scaled parameters.
+    space: dict[str, Any] | None = field(default=None, repr=False)
 
     # -- the incumbent ---------------------------------------------------------------------
     @cached_property
@@ -119,17 +127,79 @@ class TuningResult:
         """Resource levels (rungs or intervals) at which the scheduler paused or stopped trials."""
         return sorted(self.decision_rungs)
 
-    def plot_metric_per_rung(self, path: str, resource_attr: str = "epoch", levels: list[float] | None = None):
+    def plot_metric_per_rung(self, path: "str | os.PathLike[str]", resource_attr: str | None = None,
+                             levels: "Sequence[float] | None" = None) -> "Path":
         """Save the metric of every trial at each rung level to ``path`` (see ``rung.plots``)."""
-        from .plots import metric_per_rung
+        from ..plots import metric_per_rung
 
         return metric_per_rung(self, path, resource_attr=resource_attr, levels=levels)
 
-    def plot_incumbent(self, path: str):
-        """Save the best value so far against wall-clock time to ``path``."""
-        from .plots import incumbent
+    def plot_incumbent(self, path: "str | os.PathLike[str]") -> "Path":
+        """Save the best value so far against wall-clock time and trials to ``path``."""
+        from ..plots import incumbent
 
         return incumbent(self, path)
+
+    def plot_learning_curves(self, path: "str | os.PathLike[str]", resource_attr: str | None = None) -> "Path":
+        """Save each trial's metric over its reports, coloured by how it ended, to ``path``."""
+        from ..plots import learning_curves
+
+        return learning_curves(self, path, resource_attr=resource_attr)
+
+    def plot_parallel_coordinates(self, path: "str | os.PathLike[str]",
+                                  params: "Sequence[str] | None" = None) -> "Path":
+        """Save parallel coordinates of the parameters and the metric to ``path``."""
+        from ..plots import parallel_coordinates
+
+        return parallel_coordinates(self, path, params=params)
+
+    def plot_scatter(self, path: "str | os.PathLike[str]", params: "Sequence[str]") -> "Path":
+        """Save two parameters against each other, coloured by the metric, to ``path``."""
+        from ..plots import scatter
+
+        return scatter(self, path, params=params)
+
+    def plot_scatter3d(self, path: "str | os.PathLike[str]", params: "Sequence[str]") -> "Path":
+        """Save a 3-D scatter (two parameters and the metric, or three parameters) to ``path``."""
+        from ..plots import scatter3d
+
+        return scatter3d(self, path, params=params)
+
+    def plot_slices(self, path: "str | os.PathLike[str]", params: "Sequence[str] | None" = None) -> "Path":
+        """Save each parameter against the metric to ``path``."""
+        from ..plots import slices
+
+        return slices(self, path, params=params)
+
+    def plot_importance(self, path: "str | os.PathLike[str]", params: "Sequence[str] | None" = None,
+                        seed: int = 0) -> "Path":
+        """Save the parameters' importance (random forest, permutation importance) to ``path``."""
+        from ..plots import importance
+
+        return importance(self, path, params=params, seed=seed)
+
+    def plot_timeline(self, path: "str | os.PathLike[str]") -> "Path":
+        """Save the trials on worker slots over wall-clock time to ``path``."""
+        from ..plots import timeline
+
+        return timeline(self, path)
+
+    def figure(self, view: str, **options: Any) -> Any:
+        """An interactive plotly figure of ``view`` (shows itself in Jupyter): one of
+        ``learning_curves``, ``incumbent``, ``metric_per_rung``, ``parallel_coordinates``,
+        ``scatter``, ``scatter3d``, ``slices``, ``importance``, ``timeline``; ``options`` are
+        that view's (``params=[...]``, ``resource_attr=``, ``levels=``)."""
+        from ..plots.figures import VIEWS
+
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r}; choose one of {sorted(VIEWS)}")
+        return VIEWS[view](self, **options)
+
+    def _repr_html_(self) -> str:
+        """The result in Jupyter: headline, time split and the best trials as a table."""
+        from ..plots._html import result_html
+
+        return result_html(self)
 
     # -- summary -----------------------------------------------------------------------------
     def count(self, status: TrialStatus | str) -> int:

@@ -295,7 +295,7 @@ class Tuner:
             trajectory_points=list(state.trajectory), stop_reason=loop.stop.reason or "search_exhausted",
             wallclock=loop.now(), decision_time=loop.decision_time, parameter_names=list(self.space.names),
             workdir=str(self.workdir), status=status, warm_start=session.warm_start_summary,
-            decision_rungs=set(state.decision_rungs),
+            decision_rungs=set(state.decision_rungs), space=self.space.to_dict(),
         )
 
     def _announcement(self, resumed: bool) -> str:
