@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from ._search import GridSearchCV, RandomizedSearchCV
-# sweep: later
+from ._sweep import plot_sweep, sweep
 from ._tune import TuneSearchCV
 
 __all__ = ["GridSearchCV", "RandomizedSearchCV", "TuneSearchCV", "plot_sweep", "sweep"]

@@ -46,6 +46,7 @@ class FitTask:
     error_score: Any
     verbose: int
     refit_metric: str | None = None  # the scorer whose test score the trial reports
+    durable: bool = True  # fsync each record (a named experiment must survive a crash)
 
     def fit(self, parameters: Mapping[str, Any], split: int, candidate_progress: tuple[int, int] | None,
             train: np.ndarray | None = None) -> dict[str, Any]:
@@ -99,15 +100,16 @@ def _describe_warning(w: warnings.WarningMessage) -> dict[str, Any]:
             "filename": str(w.filename), "lineno": int(w.lineno or 0)}
 
 
-def append_fit(fit: Mapping[str, Any], directory: Path | None = None) -> None:
-    """Append one fit's record to the trial's ``fits.jsonl`` (flushed to disk before the
-    trial reports, so a report the store holds always has its fit on disk)."""
+def append_fit(fit: Mapping[str, Any], directory: Path | None = None, durable: bool = True) -> None:
+    """Append one fit's record to the trial's ``fits.jsonl`` (with ``durable``, synced to
+    disk before the trial reports, so a report the store holds always has its fit on disk)."""
     path = (directory if directory is not None else rung.trial_dir()) / FITS_FILE
     line = json.dumps(fit, allow_nan=True) + "\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.write(fd, line.encode())
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -152,7 +154,7 @@ class FoldFits:
         index, split = int(config["candidate"]), int(config["split"])
         fit = self.task.fit(self.candidates[index], split, (index, len(self.candidates)))
         fit["candidate"] = index
-        append_fit(fit)
+        append_fit(fit, durable=self.task.durable)
         return metrics_of(fit, self.task.headline(fit))
 
 
@@ -209,7 +211,7 @@ class CandidateFits:
                 fit.update(level=level, n_resources=value)
                 fits.append(fit)
             for fit in fits:
-                append_fit(fit)
+                append_fit(fit, durable=self.task.durable)
             scores = [self.task.headline(f) for f in fits]
             metrics = {"score": float(np.mean(scores)),
                        "fit_time": float(sum(f["fit_time"] for f in fits)),

@@ -57,6 +57,7 @@ class SearchContext:
             fit_params=dict(self.routed.estimator.fit), score_params=dict(self.routed.scorer.score),
             return_train_score=s.return_train_score, error_score=s.error_score, verbose=s.verbose,
             refit_metric=self.refit_metric if isinstance(self.refit_metric, str) else None,
+            durable=s.experiment is not None,
         )
 
     def splits(self, cv: Any) -> list[tuple[np.ndarray, np.ndarray]]:
