@@ -52,10 +52,13 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="trials at once (overrides budget.max_concurrent)")
     parser.add_argument("--quiet", action="store_true", help="no progress display and no summary")
+    add_dashboard_flag(parser)
 
 
 def _overrides(args: argparse.Namespace, store: Storage) -> dict[str, Any]:
     overrides: dict[str, Any] = {"storage": store, "verbose": 0 if args.quiet else 1}
+    if args.dashboard:
+        overrides["dashboard"] = {"port": args.dashboard_port}
     if args.max_trials is not None:
         overrides["max_trials"] = args.max_trials
     if args.workers is not None:

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from ..trial._record import Trial
 from ._errors import CorruptRecord, ExperimentNotFound
-from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
+from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, TrialRecord
 
 
 class Storage(ABC):
@@ -100,12 +100,36 @@ class Storage(ABC):
         trial id order). ``last_seq`` is the highest seq stored (``after_seq`` if nothing is
         newer). The slice is one consistent snapshot: every entry's trial is in it."""
 
+    def read_log_page(self, experiment_id: int, after_seq: int = -1, limit: int = 10_000) -> LogSlice:
+        """The first ``limit`` entries with ``seq > after_seq`` (seq order) and the rows of
+        the trials they name; ``last_seq`` is the last of them (``after_seq`` if none). A
+        reader of a large log (the dashboard) pages through it in bounded memory by passing
+        ``last_seq`` back. This default reads the rest of the log and cuts it: right for any
+        store, cheap only where a store overrides it (the SQL and memory stores do)."""
+        check_limit(limit)
+        whole = self.read_log(experiment_id, after_seq)
+        entries = whole.entries[:limit]
+        touched = {entry.trial_id for entry in entries}
+        return LogSlice(trials=[trial for trial in whole.trials if trial.trial_id in touched], entries=entries,
+                        last_seq=entries[-1].seq if entries else after_seq)
+
+    def read_trials(self, experiment_id: int) -> list[TrialRecord]:
+        """Every trial row of the experiment in trial id order, without its log (a reader's
+        first overview of a large experiment). This default takes them from :meth:`read_log`."""
+        return self.read_log(experiment_id).trials
+
     @abstractmethod
     def recorder(self, experiment_id: int) -> Recorder:
         """A buffered writer of the experiment's log, for the one process that claimed it."""
 
     def dispose(self) -> None:
         """Release connections (the store stays usable; it reconnects when asked)."""
+
+
+def check_limit(limit: int) -> None:
+    """``limit`` of :meth:`Storage.read_log_page`: a positive integer."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a positive integer, got limit={limit!r}")
 
 
 class Recorder(ABC):

@@ -21,10 +21,10 @@ from typing import Any, Iterable
 from .._objective import Objective
 from ..trial._record import Trial
 from . import _codec as codec
-from ._base import Recorder, Storage
+from ._base import Recorder, Storage, check_limit
 from ._errors import ExperimentExists, StorageError
 from ._owner import owner_alive, this_process
-from ._records import EventRecord, ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, ReportRecord
+from ._records import EventRecord, ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, ReportRecord, TrialRecord
 
 _REPORT, _EVENT = "report", "event"
 
@@ -169,6 +169,28 @@ class MemoryStorage(Storage):
                 ids = sorted({entry.trial_id for entry in entries} & experiment.trials.keys())
             trials = [codec.trial_record(experiment.trial_row(trial_id)) for trial_id in ids]
         return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
+
+    def read_log_page(self, experiment_id: int, after_seq: int = -1, limit: int = 10_000) -> LogSlice:
+        check_limit(limit)
+        with self._lock:
+            experiment = self._experiments.get(experiment_id)
+            if experiment is None:
+                return LogSlice(trials=[], entries=[], last_seq=after_seq)
+            start = bisect.bisect_right(experiment.seqs, after_seq)
+            entries: list[LogEntry] = []
+            for index in range(start, min(start + limit, len(experiment.log))):
+                kind, row = experiment.log_row(index)
+                entries.append(codec.report_record(row) if kind == _REPORT else codec.event_record(row))
+            ids = sorted({entry.trial_id for entry in entries} & experiment.trials.keys())
+            trials = [codec.trial_record(experiment.trial_row(trial_id)) for trial_id in ids]
+        return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
+
+    def read_trials(self, experiment_id: int) -> list[TrialRecord]:
+        with self._lock:
+            experiment = self._experiments.get(experiment_id)
+            if experiment is None:
+                return []
+            return [codec.trial_record(experiment.trial_row(trial_id)) for trial_id in sorted(experiment.trials)]
 
     def recorder(self, experiment_id: int) -> MemoryRecorder:
         return MemoryRecorder(self, experiment_id)

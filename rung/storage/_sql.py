@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from .._objective import Objective
 from . import _codec as codec
 from . import _schema as schema
-from ._base import Storage
+from ._base import Storage, check_limit
 from ._engine import create_engine, reading
 from ._errors import CorruptRecord, ExperimentExists, ExperimentNotFound, StorageError
 from ._migrations import ensure_schema
 from ._owner import owner_alive, this_process
-from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice
+from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, TrialRecord
 from ._recorder import SQLRecorder
 from ._urls import normalize_url, shown_url
 
@@ -201,6 +201,50 @@ class SQLStorage(Storage):
             raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
         entries.sort(key=lambda entry: entry.seq)
         return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
+
+    def read_log_page(self, experiment_id: int, after_seq: int = -1, limit: int = 10_000) -> LogSlice:
+        check_limit(limit)
+        r, ev, t = schema.reports, schema.events, schema.trials
+        with self._reading() as conn:  # one snapshot
+            report_rows = conn.execute(
+                sa.select(r).where(r.c.experiment_id == experiment_id, r.c.seq > after_seq)
+                .order_by(r.c.seq).limit(limit)
+            ).mappings().all()
+            event_rows = conn.execute(
+                sa.select(ev).where(ev.c.experiment_id == experiment_id, ev.c.seq > after_seq)
+                .order_by(ev.c.seq).limit(limit)
+            ).mappings().all()
+            # The first `limit` of both tables together: cut at the limit-th smallest seq.
+            seqs = sorted([row["seq"] for row in report_rows] + [row["seq"] for row in event_rows])[:limit]
+            last = seqs[-1] if seqs else after_seq
+            report_rows = [row for row in report_rows if row["seq"] <= last]
+            event_rows = [row for row in event_rows if row["seq"] <= last]
+            touched = sorted({row["trial_id"] for row in report_rows} | {row["trial_id"] for row in event_rows})
+            trial_rows = []
+            for start in range(0, len(touched), 500):  # bounded IN lists
+                trial_rows += conn.execute(
+                    sa.select(t).where(t.c.experiment_id == experiment_id,
+                                       t.c.trial_id.in_(touched[start:start + 500])).order_by(t.c.trial_id)
+                ).mappings().all()
+        try:
+            entries: list[LogEntry] = [codec.report_record(row) for row in report_rows]
+            entries += [codec.event_record(row) for row in event_rows]
+            trials = [codec.trial_record(row) for row in trial_rows]
+        except CorruptRecord as err:
+            raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
+        entries.sort(key=lambda entry: entry.seq)
+        return LogSlice(trials=trials, entries=entries, last_seq=last)
+
+    def read_trials(self, experiment_id: int) -> list[TrialRecord]:
+        t = schema.trials
+        with self._reading() as conn:
+            rows = conn.execute(
+                sa.select(t).where(t.c.experiment_id == experiment_id).order_by(t.c.trial_id)
+            ).mappings().all()
+        try:
+            return [codec.trial_record(row) for row in rows]
+        except CorruptRecord as err:
+            raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
 
     def _name_of(self, experiment_id: int) -> str | None:
         with self._reading() as conn:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 import os
 import secrets
+import sys
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -98,6 +99,10 @@ class Tuner:
         Names of earlier experiments in the same store whose finished trials the searcher
         learns from before the first suggestion. Trials whose configs do not fit this space
         are dropped and listed in ``result.warm_start``.
+    dashboard:
+        True: serve the live web dashboard of this experiment on 127.0.0.1 while it runs (a
+        free port; the URL is printed; needs the ``dashboard`` extra). A dict sets its
+        ``host``, ``port`` and ``token`` (see ``rung dashboard --help``).
     """
 
     def __init__(
@@ -127,6 +132,7 @@ class Tuner:
         resume: bool = False,
         force_resume: bool = False,
         warm_start: str | list[str] | None = None,
+        dashboard: bool | Mapping[str, Any] = False,
     ) -> None:
         if not callable(objective):
             raise TypeError(f"objective must be callable, got {objective!r}")
@@ -146,6 +152,7 @@ class Tuner:
             storage = ":memory:"
         storage = check_storage(storage)
         callbacks = check_callbacks(callbacks)
+        self.dashboard = check_dashboard(dashboard)
         self.objective = objective
         self.space = Space.coerce(space)
         _check_script_parameters(objective, self.space)
@@ -214,6 +221,7 @@ class Tuner:
                 searcher=self.searcher, warm_start_from=self.warm_start,
             )
             loop, elapsed = self._prepare(session)
+            board = self._open_dashboard(session)
         except BaseException:
             session.release_store()
             raise
@@ -225,6 +233,8 @@ class Tuner:
         try:
             self.backend.start(self.objective, loop, self.n_workers)
         except BaseException:
+            if board is not None:
+                board.stop()
             self._close(session, loop, "failed")
             raise
         loop.start_clock(elapsed)
@@ -240,11 +250,26 @@ class Tuner:
             raise
         finally:
             self.backend.shutdown()
+            if board is not None:
+                board.stop()
             result = self._close(session, loop, status)
             if status == "finished":  # a max_resource no trial reached: the top rung was never used
                 warn_unreached(self.scheduler, loop.state.trials.values(), loop.state.reports)
             callbacks.on_experiment_end(loop.state, result)
         return result
+
+    def _open_dashboard(self, session: ExperimentSession) -> Any:
+        """The live dashboard on a thread of this process, over the session's store (so an
+        in-memory store works too), or None if not asked for."""
+        if self.dashboard is None:
+            return None
+        try:
+            from ..dashboard import start
+        except ImportError as err:
+            raise ImportError(f"dashboard=True: {err}") from None
+        board = start(session.store, experiment=self.experiment, **self.dashboard)
+        print(f"rung dashboard of {self.experiment!r}: {board.url}", file=sys.stderr, flush=True)
+        return board
 
     def _prepare(self, session: ExperimentSession) -> tuple[EventLoop, float]:
         """The event loop over a fresh state, or over the state replayed from the store."""
@@ -385,6 +410,27 @@ def check_storage(storage: Any) -> Any:
     if not os.fspath(storage):
         raise ValueError("storage must not be empty (omit it for the default store)")
     return storage
+
+
+def check_dashboard(dashboard: Any) -> dict[str, Any] | None:
+    """``dashboard``: a bool, or a dict of ``host``, ``port``, ``token`` (None: no dashboard)."""
+    if isinstance(dashboard, bool):
+        return {} if dashboard else None
+    if not isinstance(dashboard, Mapping):
+        raise TypeError(f"dashboard must be True, False or a dict of host, port and token, got dashboard={dashboard!r}")
+    unknown = sorted(set(dashboard) - {"host", "port", "token"})
+    if unknown:
+        raise ValueError(f"dashboard: unknown option(s) {', '.join(map(str, unknown))}; options: host, port, token")
+    port = dashboard.get("port", 0)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"dashboard: port must be an integer from 0 to 65535, got port={port!r}")
+    host = dashboard.get("host", "127.0.0.1")
+    if not isinstance(host, str) or not host:
+        raise ValueError(f"dashboard: host must be an address, got host={host!r}")
+    token = dashboard.get("token")
+    if token is not None and not isinstance(token, str):
+        raise TypeError(f"dashboard: token must be a string, got token={token!r}")
+    return {"host": host, "port": port, "token": token}
 
 
 def check_callbacks(callbacks: Any) -> list[Callback]:
