@@ -17,7 +17,7 @@ from typing import Sequence
 from .. import __version__
 from ..spec import SpecError
 from ..storage import CorruptRecord, ExperimentExists, ExperimentNotFound
-from . import _inspect, _manage, _running
+from . import _dashboard, _inspect, _manage, _running
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError, storage_parent
 
 __all__ = ["build_parser", "main"]
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _running.register(subparsers, parents)
     _inspect.register(subparsers, parents)
     _manage.register(subparsers, parents)
+    _dashboard.register(subparsers, parents)
     return parser
 
 
