@@ -26,6 +26,8 @@ import ray
 
 from ..trial._session import Channel
 
+#: Set in every trial's environment: the id of the Ray node it runs on.
+NODE_VARIABLE = "RUNG_RAY_NODE_ID"
 KEEPALIVE = (("TCP_KEEPIDLE", 5), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 3))
 
 
@@ -57,6 +59,7 @@ class Slot:
         Channel(sock).send(("hello", token, self.where()))
         env = dict(os.environ)
         env.update(environment)
+        env[NODE_VARIABLE] = str(ray.get_runtime_context().get_node_id())  # trials may log where they ran
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         try:
