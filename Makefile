@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   tunes a real model (scikit-learn data, 2 workers, live progress)
+#   make demo   tunes LeNet on the digits with rung.torch (ASHA, 2 workers, live progress)
 #   make test   runs the product's test suite (tests/)
 # Others: make bench-test (the benchmark harness's tests), make typecheck (mypy on the
 # package), make bench-smoke (a small benchmark comparison), make bench-overhead.
@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-WHAT_demo := scikit-learn and matplotlib for the demo
+WHAT_demo := CPU-only torch, scikit-learn and matplotlib for the demo
 WHAT_test := pytest, hypothesis, matplotlib, psycopg and CPU-only torch for the product tests
 WHAT_bench := Optuna, Syne Tune, BoTorch, cmaes, mnist1d and scikit-learn for the benchmark harness
 WHAT_browser := Selenium for the dashboard's browser tests

@@ -1,7 +1,9 @@
 """A warm worker process of the process backend (run as ``python -m rung.backends._worker FD``).
 
 The worker is started once per slot with a fresh interpreter, imports what the objective
-needs and unpickles the objective once. Then, for every trial, it either
+needs and unpickles the objective once; if the objective has a ``rung_warm_up()`` method, the
+worker calls it then, once (e.g. rung.torch loads its data and pays torch.optim's first-use
+cost there, so forked trials start warm). Then, for every trial, it either
 
 * forks a child that runs the trial and exits (``isolation="fork"``, the default): each
   trial gets a pristine copy of the warm process, so nothing leaks between trials, a crash
@@ -225,11 +227,19 @@ def main(fd: int) -> int:
     options = first[1]
     try:
         objective = _load_objective(options)
+        # An objective may warm its worker once, before any trial (load its data, pay a
+        # library's first-use costs): forked trials inherit the result (rung.torch does).
+        warm_up = getattr(objective, "rung_warm_up", None)
+        if callable(warm_up):
+            warm_up()
     except BaseException as exc:
         conn.send(("init_error", describe_exception(exc), traceback.format_exc()))
         return 1
     run = _run_forked if options.get("isolation", "fork") == "fork" else _run_in_worker
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the tuner died while this worker started: leave quietly
+        return EXIT_TUNER_GONE
     while True:
         try:
             message = conn.recv()

@@ -1,0 +1,81 @@
+"""Activations and weight initializations by name, from torch.nn and torch.nn.init."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ._config import choice_error
+
+#: Activation names and the torch.nn module each builds.
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "prelu": nn.PReLU,
+    "relu6": nn.ReLU6,
+    "rrelu": nn.RReLU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,  # also called Swish
+    "hardswish": nn.Hardswish,
+    "mish": nn.Mish,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "celu": nn.CELU,
+    "softplus": nn.Softplus,
+    "tanh": nn.Tanh,
+    "hardtanh": nn.Hardtanh,
+    "sigmoid": nn.Sigmoid,
+    "hardsigmoid": nn.Hardsigmoid,
+    "softsign": nn.Softsign,
+    "tanhshrink": nn.Tanhshrink,
+    "logsigmoid": nn.LogSigmoid,
+}
+
+INITS = ("default", "lecun_normal", "lecun_uniform", "xavier_normal", "xavier_uniform", "kaiming_normal",
+         "kaiming_uniform")
+
+# The gain name torch.nn.init.calculate_gain knows for each activation (He init needs it).
+_GAINS = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmoid": "sigmoid", "selu": "selu"}
+
+
+def activation(name: str) -> nn.Module:
+    """A fresh activation module for ``name`` (one of :data:`ACTIVATIONS`)."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise choice_error("activation", name, ACTIVATIONS) from None
+
+
+def initialize(model: nn.Module, scheme: str, activation_name: str) -> None:
+    """Re-initialize the weights of every linear and convolution layer by ``scheme``; biases to 0.
+
+    LeCun is torch's Kaiming with a linear gain (variance 1/fan_in); Xavier/Glorot uses the
+    activation's gain; He/Kaiming uses it too (ReLU's when torch knows no gain for it).
+    ``"default"`` keeps torch's own initialization.
+    """
+    if scheme not in INITS:
+        raise choice_error("init", scheme, INITS)
+    if scheme == "default":
+        return
+    gain_name = _GAINS.get(activation_name, "relu")
+    for module in model.modules():
+        if not isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            continue
+        weight = module.weight
+        if scheme == "lecun_normal":
+            nn.init.kaiming_normal_(weight, nonlinearity="linear")
+        elif scheme == "lecun_uniform":
+            nn.init.kaiming_uniform_(weight, nonlinearity="linear")
+        elif scheme == "xavier_normal":
+            nn.init.xavier_normal_(weight, gain=nn.init.calculate_gain(gain_name))
+        elif scheme == "xavier_uniform":
+            nn.init.xavier_uniform_(weight, gain=nn.init.calculate_gain(gain_name))
+        elif scheme == "kaiming_normal":
+            nn.init.kaiming_normal_(weight, nonlinearity=gain_name)
+        else:
+            nn.init.kaiming_uniform_(weight, nonlinearity=gain_name)
+        if module.bias is not None:
+            with torch.no_grad():
+                module.bias.zero_()

@@ -1,0 +1,336 @@
+"""Leslie Smith's learning-rate range test and a momentum range test.
+
+:func:`lr_range_test` trains for a short while with a learning rate raised step by step
+(exponentially or linearly, by torch's ``ExponentialLR`` / ``LinearLR``), records the loss of
+each batch and its smoothed value (an exponential moving average, bias-corrected), stops
+when the smoothed loss exceeds ``diverge_factor`` times its lowest value, then puts the
+model and optimizer back as they were. It proposes a maximum learning rate by a named rule
+
+* ``"steepest"``: where the smoothed loss falls fastest against log(lr);
+* ``"valley"``: two thirds of the way along the longest stretch where the smoothed loss keeps
+  falling (robust to a noisy start);
+* ``"divergence"``: where the smoothed loss is lowest, just before it climbs away;
+
+and the minimum as ``min_factor`` (1/10 or 1/100) of it. The result plugs into a tuning run:
+``result.lr_domain()`` is a log-uniform domain between the two (``default_space(lr_range=
+result)``), and ``result.one_cycle()`` / ``result.cyclic()`` are config entries that set the
+peak of a one-cycle or cyclic schedule of :class:`rung.torch.TrainingObjective`.
+
+:func:`momentum_range_test` runs the same short training at a fixed learning rate for each
+momentum of a band (0.9 to 0.99 by default, as Smith suggests), from the same starting
+point each time, and proposes the band of a cyclical momentum.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..space import loguniform
+from ..space._domains import Domain
+
+RULES = ("steepest", "valley", "divergence")
+
+
+@dataclass
+class RangeTestResult:
+    """The recorded curve and the proposal of a learning-rate range test."""
+
+    lrs: list[float]
+    losses: list[float]
+    smoothed: list[float]
+    rule: str
+    max_lr: float
+    min_lr: float
+    min_factor: float
+    diverged: bool
+    step_mode: str
+
+    def lr_domain(self) -> Domain:
+        """``rung.loguniform(min_lr, max_lr)``: the learning-rate domain of a tuning run."""
+        return loguniform(self.min_lr, self.max_lr)
+
+    def one_cycle(self) -> dict[str, Any]:
+        """Config entries for a one-cycle schedule peaking at ``max_lr`` and starting at ``min_lr``."""
+        return {"schedule": "one_cycle", "lr": self.max_lr, "min_lr_factor": self.min_factor}
+
+    def cyclic(self, mode: str = "triangular") -> dict[str, Any]:
+        """Config entries for a cyclic schedule between ``min_lr`` and ``max_lr``."""
+        return {"schedule": "cyclic", "lr": self.max_lr, "min_lr_factor": self.min_factor, "cyclic_mode": mode}
+
+    def plot(self, path: str | os.PathLike | None = None, ax: Any = None) -> Any:
+        """Loss and smoothed loss against the learning rate (log axis), the proposals marked.
+
+        Returns the matplotlib Axes, or the saved file's path when ``path`` is given.
+        """
+        import matplotlib
+
+        if ax is None and path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        figure = None
+        if ax is None:
+            figure, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(self.lrs, self.losses, color="0.75", linewidth=1, label="loss per batch")
+        ax.plot(self.lrs, self.smoothed, color="C0", linewidth=2, label="smoothed loss")
+        ax.axvline(self.max_lr, color="C3", linestyle="--", label=f"max lr {self.max_lr:.3g} ({self.rule})")
+        ax.axvline(self.min_lr, color="C2", linestyle=":", label=f"min lr {self.min_lr:.3g} (max x {self.min_factor:g})")
+        if self.step_mode == "exp":
+            ax.set_xscale("log")
+        finite = [v for v in self.smoothed if math.isfinite(v)]
+        if finite:
+            low, high = min(finite), max(finite)
+            ax.set_ylim(low - 0.05 * (high - low + 1e-12), min(high, 4 * low if low > 0 else high) * 1.05 + 1e-12)
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("training loss")
+        ax.set_title("learning-rate range test" + (" (stopped: diverged)" if self.diverged else ""))
+        ax.legend(loc="best", fontsize="small")
+        if path is not None:
+            assert ax.figure is not None
+            ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+            if figure is not None:
+                plt.close(figure)
+            return Path(path)
+        return ax
+
+
+def _propose(lrs: np.ndarray, smoothed: np.ndarray, rule: str) -> int:
+    """Index of the proposed maximum learning rate by ``rule``."""
+    n = len(lrs)
+    if n < 3:
+        return int(np.argmin(smoothed))
+    if rule == "divergence":
+        return int(np.nanargmin(smoothed))
+    if rule == "steepest":
+        slope = np.gradient(smoothed, np.log(lrs))
+        skip = min(max(1, n // 10), n - 2)
+        window = slope[skip:n - 1]
+        return skip + int(np.nanargmin(window))
+    # valley: the longest run of falling smoothed loss, two thirds along it
+    best_start, best_length, start = 0, 1, 0
+    for i in range(1, n):
+        if not smoothed[i] < smoothed[i - 1]:
+            start = i
+        if i - start + 1 > best_length:
+            best_start, best_length = start, i - start + 1
+    return best_start + (2 * (best_length - 1)) // 3
+
+
+def _batches(loader: Iterable, steps: int) -> Iterable[Any]:
+    """``steps`` batches from ``loader``, starting it again when it runs out."""
+    done = 0
+    while done < steps:
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+            done += 1
+            if done >= steps:
+                return
+        if empty:
+            raise ValueError("train_loader yields no batches")
+
+
+def _check(start_lr: float, end_lr: float, num_steps: int, step_mode: str, smoothing: float, rule: str,
+           min_factor: float, diverge_factor: float) -> None:
+    if not 0 < start_lr < end_lr:
+        raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr!r}, end_lr={end_lr!r}")
+    if num_steps < 2:
+        raise ValueError(f"num_steps must be at least 2, got num_steps={num_steps!r}")
+    if step_mode not in ("exp", "linear"):
+        raise ValueError(f"step_mode must be 'exp' or 'linear', got step_mode={step_mode!r}")
+    if not 0 <= smoothing < 1:
+        raise ValueError(f"smoothing must be in [0, 1), got smoothing={smoothing!r}")
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got rule={rule!r}")
+    if not 0 < min_factor < 1:
+        raise ValueError(f"min_factor must be in (0, 1) (1/10 or 1/100 of max_lr), got min_factor={min_factor!r}")
+    if diverge_factor <= 1:
+        raise ValueError(f"diverge_factor must be > 1, got diverge_factor={diverge_factor!r}")
+
+
+def _train_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, batch: Any,
+                device: torch.device | None) -> float:
+    x, y = batch[0], batch[1]
+    if device is not None:
+        x, y = x.to(device), y.to(device)
+    optimizer.zero_grad(set_to_none=True)
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+@dataclass
+class _Snapshot:
+    """The model's and optimizer's states, put back after a test."""
+
+    model: dict[str, Any]
+    optimizer: dict[str, Any]
+    training: bool = field(default=True)
+
+    @classmethod
+    def take(cls, model: nn.Module, optimizer: torch.optim.Optimizer) -> "_Snapshot":
+        return cls(copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict()), model.training)
+
+    def put_back(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        model.load_state_dict(self.model)
+        optimizer.load_state_dict(copy.deepcopy(self.optimizer))
+        model.train(self.training)
+
+
+def lr_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, train_loader: Iterable, *,
+                  start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, epochs: int | None = None,
+                  step_mode: str = "exp", smoothing: float = 0.98, diverge_factor: float = 4.0,
+                  rule: str = "valley", min_factor: float = 0.1,
+                  device: str | torch.device | None = None) -> RangeTestResult:
+    """Run the range test (see the module doc); the model and optimizer end as they started.
+
+    ``epochs`` (if given) sets the number of steps to that many passes over ``train_loader``
+    (which then needs a length). ``train_loader`` yields ``(inputs, targets)`` batches.
+    """
+    if epochs is not None:
+        num_steps = epochs * len(train_loader)  # type: ignore[arg-type]
+    _check(start_lr, end_lr, num_steps, step_mode, smoothing, rule, min_factor, diverge_factor)
+    where = torch.device(device) if device is not None else None
+    snapshot = _Snapshot.take(model, optimizer)
+    lrs: list[float] = []
+    losses: list[float] = []
+    smoothed: list[float] = []
+    diverged = False
+    try:
+        for group in optimizer.param_groups:
+            group["lr"] = start_lr if step_mode == "exp" else end_lr
+        raiser: torch.optim.lr_scheduler.LRScheduler
+        if step_mode == "exp":
+            raiser = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=(end_lr / start_lr) ** (1 / (num_steps - 1)))
+        else:
+            raiser = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_lr / end_lr, end_factor=1.0,
+                                                       total_iters=num_steps - 1)
+        model.train()
+        average, lowest = 0.0, math.inf
+        for step, batch in enumerate(_batches(train_loader, num_steps)):
+            lr = float(optimizer.param_groups[0]["lr"])
+            loss = _train_step(model, optimizer, loss_fn, batch, where)
+            average = smoothing * average + (1 - smoothing) * loss
+            value = average / (1 - smoothing ** (step + 1))
+            lrs.append(lr)
+            losses.append(loss)
+            smoothed.append(value)
+            if not math.isfinite(value) or (step > 0 and value > diverge_factor * lowest):
+                diverged = True
+                break
+            lowest = min(lowest, value)
+            raiser.step()
+    finally:
+        snapshot.put_back(model, optimizer)
+    curve = np.asarray(smoothed)
+    keep = np.isfinite(curve)
+    index = _propose(np.asarray(lrs)[keep], curve[keep], rule) if keep.any() else 0
+    max_lr = float(np.asarray(lrs)[keep][index]) if keep.any() else start_lr
+    return RangeTestResult(lrs, losses, smoothed, rule, max_lr, max_lr * min_factor, min_factor, diverged, step_mode)
+
+
+@dataclass
+class MomentumTestResult:
+    """Final smoothed losses per momentum, and the proposed cyclical-momentum band."""
+
+    momentums: list[float]
+    losses: list[float]
+    min_momentum: float
+    max_momentum: float
+    lr: float
+
+    def config(self) -> dict[str, Any]:
+        """Config entries of a cyclic or one-cycle schedule's momentum band."""
+        return {"cycle_momentum": True, "min_momentum": self.min_momentum, "max_momentum": self.max_momentum}
+
+    def plot(self, path: str | os.PathLike | None = None, ax: Any = None) -> Any:
+        """Final smoothed loss against momentum, the proposed band shaded."""
+        import matplotlib
+
+        if ax is None and path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        figure = None
+        if ax is None:
+            figure, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(self.momentums, self.losses, marker="o")
+        ax.axvspan(self.min_momentum, self.max_momentum, color="C2", alpha=0.2,
+                   label=f"band {self.min_momentum:.3g} to {self.max_momentum:.3g}")
+        ax.set_xlabel("momentum")
+        ax.set_ylabel("smoothed training loss")
+        ax.set_title(f"momentum range test at lr {self.lr:.3g}")
+        ax.legend(loc="best", fontsize="small")
+        if path is not None:
+            assert ax.figure is not None
+            ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+            if figure is not None:
+                plt.close(figure)
+            return Path(path)
+        return ax
+
+
+def _set_momentum(optimizer: torch.optim.Optimizer, momentum: float) -> None:
+    for group in optimizer.param_groups:
+        if "betas" in group:
+            group["betas"] = (momentum, group["betas"][1])
+        elif "momentum" in group:
+            group["momentum"] = momentum
+        else:
+            raise ValueError(f"{type(optimizer).__name__} has neither momentum nor betas: no momentum to test")
+
+
+def momentum_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable,
+                        train_loader: Iterable, *, lr: float, momentums: Sequence[float] | None = None,
+                        steps: int = 30, smoothing: float = 0.9, tolerance: float = 0.05,
+                        device: str | torch.device | None = None) -> MomentumTestResult:
+    """Short runs at ``lr``, one per momentum (default 0.9 to 0.99), each from the same start.
+
+    Proposes ``max_momentum`` = the momentum with the lowest final smoothed loss and
+    ``min_momentum`` = the smallest tested momentum whose loss is within ``tolerance``
+    (relative) of that lowest one (the next lower tested value when that is the best itself),
+    the band a cyclical momentum moves in. The model and optimizer end as they started.
+    """
+    values = [float(m) for m in (momentums if momentums is not None else np.linspace(0.9, 0.99, 10))]
+    if not values or any(not 0 <= m < 1 for m in values):
+        raise ValueError(f"momentums must be values in [0, 1), got momentums={momentums!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got steps={steps!r}")
+    where = torch.device(device) if device is not None else None
+    snapshot = _Snapshot.take(model, optimizer)
+    finals: list[float] = []
+    try:
+        for momentum in values:
+            snapshot.put_back(model, optimizer)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            _set_momentum(optimizer, momentum)
+            model.train()
+            average = 0.0
+            value = math.inf
+            for step, batch in enumerate(_batches(train_loader, steps)):
+                loss = _train_step(model, optimizer, loss_fn, batch, where)
+                average = smoothing * average + (1 - smoothing) * loss
+                value = average / (1 - smoothing ** (step + 1))
+            finals.append(value if math.isfinite(value) else math.inf)
+    finally:
+        snapshot.put_back(model, optimizer)
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    best = min(order, key=lambda i: finals[i])
+    close = [i for i in order if finals[i] <= finals[best] * (1 + tolerance)]
+    low = values[close[0]]
+    if low == values[best]:
+        position = order.index(best)
+        low = values[order[position - 1]] if position > 0 else low
+    return MomentumTestResult(values, finals, low, values[best], lr)
