@@ -357,7 +357,9 @@ def metric_per_rung(source: "ViewInput | TuningResult", resource_attr: str | Non
     attr = resource_attr or src.guess_resource_attr()
     reports = src.reports
     if attr is None or attr not in reports.columns:
-        raise ValueError(f"no report has {attr or 'a resource'!r}; pass resource_attr= with the name trials report")
+        wanted = f"{attr!r}" if attr is not None else "a resource (no resource_attr given, none found)"
+        raise ValueError(f"no report has {wanted}; reports have {src.metric_columns()}: pass resource_attr= "
+                         "with the name of the resource trials report (e.g. 'epoch')")
     resource = pd.to_numeric(reports[attr], errors="coerce")
     if levels is None:
         chosen = set(src.decision_levels)
