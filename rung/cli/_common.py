@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import sys
@@ -83,8 +84,25 @@ def require_experiment(store: Storage | None, name: str, url: str | None) -> Exp
     if experiment is None:
         where = store.url if store is not None else shown_url(normalize_url(url))
         hint = "" if where == shown_url(normalize_url(None)) else f" --storage {where}"
-        raise CliError(f"no experiment named {name!r} in {where} (`rung list{hint}` shows the experiments)")
+        raise CliError(f"no experiment named {name!r} in {where}{close_names(store, name)} "
+                       f"(`rung list{hint}` shows the experiments)")
     return experiment
+
+
+def close_names(store: Storage | None, name: str) -> str:
+    """``"; did you mean 'mlp-2'?"`` for the stored names closest to ``name`` (up to three,
+    names containing it first), or '' if none is close."""
+    if store is None:
+        return ""
+    try:
+        names = [e.name for e in store.list_experiments()]
+    except StorageError:
+        return ""
+    close = [n for n in names if name and name in n]
+    close += [n for n in difflib.get_close_matches(name, names, n=3, cutoff=0.6) if n not in close]
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(n) for n in close[:3]) + "?"
 
 
 def storage_hint(store: Storage) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import sys
 from typing import Any
 
 from ..results._load import load
 from ..results._result import TuningResult
-from ..storage import ExperimentRecord, StorageError
+from ..storage import ExperimentRecord, ExperimentSummary, StorageError
 from ._common import (
     EXIT_FAILURE,
     CliError,
@@ -25,7 +26,14 @@ from ._tables import experiments_table, summary_table, trials_table
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     listing = subparsers.add_parser("list", parents=parents, help="list the experiments in the store",
-                                    description="A table of the experiments: status, trials, best value, creation time.")
+                                    description="A table of the experiments: status, trials, best value, creation time. "
+                                                "PATTERN keeps the names that contain it (or match it, with * ? [ ]); "
+                                                "--status keeps one status; --limit keeps the N most recent.")
+    listing.add_argument("pattern", nargs="?", metavar="PATTERN",
+                         help="only names containing PATTERN, or matching it as a glob (e.g. 'mlp-*')")
+    listing.add_argument("--status", choices=("created", "running", "finished", "interrupted", "failed"),
+                         help="only experiments with this status")
+    listing.add_argument("--limit", type=positive_int, metavar="N", help="only the N most recently created")
     listing.set_defaults(handler=cmd_list)
 
     show = subparsers.add_parser("show", parents=parents, help="summary and trials of an experiment",
@@ -63,10 +71,46 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not experiments:
         say(f"no experiments in {store.url}")
         return 0
+    total = len(experiments)
+    experiments = select_experiments(experiments, args.pattern, args.status, args.limit)
+    if not experiments:
+        say(f"none of the {total} experiments in {store.url} match ({_filters(args)})")
+        return 0
     stdout_console().print(experiments_table(experiments, unreadable))
+    if len(experiments) < total:
+        say(f"{len(experiments)} of {total} experiments shown ({_filters(args)})")
     for problem in unreadable.values():
         say(f"rung: unreadable: {problem}")
     return 0
+
+
+def select_experiments(experiments: list[ExperimentSummary], pattern: str | None, status: str | None,
+                       limit: int | None) -> list[ExperimentSummary]:
+    """The experiments whose name contains ``pattern`` (or matches it as a glob when it has
+    ``* ? [``), with ``status``, the ``limit`` most recently created, in creation order."""
+    chosen = list(experiments)
+    if pattern:
+        if any(c in pattern for c in "*?["):
+            chosen = [e for e in chosen if fnmatch.fnmatchcase(e.name, pattern)]
+        else:
+            chosen = [e for e in chosen if pattern in e.name]
+    if status:
+        chosen = [e for e in chosen if e.status == status]
+    chosen.sort(key=lambda e: (e.created_at, e.id))
+    if limit is not None:
+        chosen = chosen[-limit:]
+    return chosen
+
+
+def _filters(args: argparse.Namespace) -> str:
+    parts = []
+    if args.pattern:
+        parts.append(f"name {args.pattern!r}")
+    if args.status:
+        parts.append(f"--status {args.status}")
+    if args.limit:
+        parts.append(f"--limit {args.limit}")
+    return ", ".join(parts)
 
 
 def _load(args: argparse.Namespace) -> tuple[ExperimentRecord, TuningResult]:
@@ -88,7 +132,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     console.print(summary_table(experiment, result))
     if result.trial_records:
         console.print()
-        console.print(trials_table(result, args.top))
+        console.print(trials_table(result, args.top, width=console.width))
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._names import name_problem, stored_name_problem
 from ..storage import ExperimentRecord, Storage, rung_home
-from ._common import EXIT_FAILURE, CliError, open_store, require_experiment, say
+from ._common import EXIT_FAILURE, CliError, open_store, require_experiment, say, storage_hint
 
 
 def check_name_argument(name: str, label: str = "NAME") -> str:
@@ -140,3 +140,32 @@ def removable_workdir(experiment: ExperimentRecord, store: Storage) -> tuple[Pat
             if other_dir == resolved or resolved in other_dir.parents:
                 return None, f"experiment {other.name!r} keeps its files there too"
     return resolved, ""
+
+
+def nothing_to_resume(store: Storage, experiment: ExperimentRecord, max_trials: int | None) -> str | None:
+    """Why ``rung resume`` has nothing to do for ``experiment``, and how to add trials; None
+    when resuming would run something (it was interrupted or stopped, or ``max_trials``,
+    the total, is above the trials it has)."""
+    if experiment.status != "finished":
+        return None
+    reason = experiment.stop_reason
+    summary = next((e for e in store.list_experiments() if e.name == experiment.name), None)
+    n_trials = 0 if summary is None else summary.n_trials
+    hint = storage_hint(store)
+    stored = experiment.settings.get("max_trials")
+    total = max_trials if max_trials is not None else stored
+    more = f"rung resume {experiment.name} --max-trials {n_trials + 10}{hint}"
+    if reason == "max_trials" and isinstance(total, int) and n_trials >= total:
+        given = "--max-trials" if max_trials is not None else "its max_trials"
+        return (
+            f"nothing to do: experiment {experiment.name!r} is finished with {n_trials} trials, and {given} is "
+            f"{total} (a total, not a number to add). To run 10 more trials: {more}"
+        )
+    if reason == "search_exhausted" and max_trials is None:
+        return f"nothing to do: experiment {experiment.name!r} is finished: its searcher has no config left to try"
+    if reason == "metric_threshold":
+        return (
+            f"nothing to do: experiment {experiment.name!r} is finished: a trial reached its metric_threshold "
+            "(`rung show` has the details)"
+        )
+    return None

@@ -21,7 +21,8 @@ from ._common import (
     say,
     storage_hint,
 )
-from ._manage import check_name_argument, check_stored_name_argument
+from ._dashboard import add_dashboard_flag
+from ._manage import check_name_argument, check_stored_name_argument, nothing_to_resume
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -48,7 +49,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-trials", type=positive_int, metavar="N", help="trial budget (overrides budget.max_trials)")
+    parser.add_argument("--max-trials", type=positive_int, metavar="N",
+                        help="the experiment's total number of trials, counting those already run, not a number "
+                             "to add (overrides budget.max_trials)")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="trials at once (overrides budget.max_concurrent)")
     parser.add_argument("--quiet", action="store_true", help="no progress display and no summary")
@@ -103,6 +106,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 f"its objective cannot be rebuilt here; resume it from Python with "
                 f"rung.Tuner(..., experiment={args.name!r}, resume=True)"
             )
+        nothing = nothing_to_resume(store, experiment, args.max_trials)
+        if nothing is not None:  # finished: say so, and how to add trials
+            say(nothing)
+            return EXIT_OK
         spec = ExperimentSpec.from_stored(experiment.spec)
         overrides = {**_overrides(args, store), "experiment": args.name, "resume": True}
         return _run(spec, overrides, store, args.quiet)

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .._objective import Objective, check_mode
+from ..results._columns import END_FIELDS, end_fields, short_reason
 from ..results._result import TuningResult
 from ..storage import ExperimentRecord, ExperimentSummary
 from ..trial._record import TrialStatus
@@ -28,7 +29,7 @@ def experiments_table(experiments: list[ExperimentSummary], unreadable: Collecti
         failed = experiment.trial_counts.get(TrialStatus.FAILED.value, 0)
         trials = f"{experiment.n_trials}" + (f" ({failed} failed)" if failed else "")
         status = experiment.status
-        if experiment.stop_reason and status != "running":
+        if experiment.stop_reason and status != "running" and experiment.stop_reason != status:
             status += f" ({experiment.stop_reason})"
         if experiment.name in unreadable:
             status = "unreadable (corrupt row)"
@@ -65,34 +66,64 @@ def summary_table(experiment: ExperimentRecord, result: TuningResult) -> Table:
     return grid
 
 
-def trials_table(result: TuningResult, top: int | None = None) -> Table:
-    """Trials in id order (or the ``top`` best), with their config, value and why they ended."""
+def trials_table(result: TuningResult, top: int | None = None, width: int | None = None) -> Table:
+    """Trials in id order (or the ``top`` best), with their config, value and why they ended.
+
+    Made to fit ``width`` columns (the terminal): one line per trial, nothing wraps, and a
+    scheduler's decision is in three short columns (the rung, the trial's value there, the
+    threshold it was held to) before the first line of the reason, which gets the room
+    left. When even that does not fit, parameters are left out from the last one (the
+    title says how many; ``rung trials NAME`` has them all), then the reports and run time.
+    """
     trials = list(result.trial_records)
     if top is not None:
         valued = [t for t in trials if t.metric_value is not None and t.status is not TrialStatus.FAILED]
         objective = Objective(result.metric, check_mode(result.mode))
         trials = objective.ranked(valued, lambda t: t.metric_value)[:top]
     best = result.best_trial
-    table = Table(title="trials" if top is None else f"best {len(trials)} trials", title_justify="left")
-    table.add_column("trial", justify="right")
-    table.add_column("status")
-    table.add_column(result.metric, justify="right")
-    table.add_column("reports", justify="right")
-    table.add_column("run time", justify="right")
-    for name in result.parameter_names:
-        table.add_column(name, justify="right")
-    table.add_column("note", overflow="ellipsis", max_width=60)
-    for trial in trials:
-        status = trial.status.value
-        note = trial.error or trial.end_reason or ""
-        table.add_row(
-            str(trial.trial_id),
-            Text(status, style=STATUS_STYLES.get(status, "")),
-            fmt_value(trial.metric_value),
-            str(trial.n_reports),
-            fmt_seconds(trial.run_time),
-            *[fmt_value(trial.config.get(name)) for name in result.parameter_names],
-            note.splitlines()[0] if note else "",
-            style="bold" if best is not None and trial.trial_id == best.trial_id else None,
-        )
+    structured = [end_fields(trial) for trial in trials]
+    shown = [column for column, _ in END_FIELDS if any(row[column] is not None for row in structured)]
+
+    def column(header: str, cells: list[str]) -> tuple[str, list[str], int]:
+        return header, cells, max([len(header)] + [len(c) for c in cells])
+
+    head = [column("trial", [str(t.trial_id) for t in trials]), column("status", [t.status.value for t in trials]),
+            column(result.metric, [fmt_value(t.metric_value) for t in trials])]
+    extra = [column("reports", [str(t.n_reports) for t in trials]), column("run time", [fmt_seconds(t.run_time) for t in trials])]
+    params = [column(name, [fmt_value(t.config.get(name))[:16] for t in trials]) for name in result.parameter_names]
+    ends = [column(c.removeprefix("end_"), [fmt_short(row[c]) for row in structured]) for c in shown]
+    note_room = 16
+
+    def needed(columns: list[tuple[str, list[str], int]]) -> int:
+        return sum(w + 3 for _, _, w in columns) + 1 + note_room
+
+    hidden = 0
+    if width is not None:
+        while params and needed(head + extra + params + ends) > width:
+            params.pop()
+            hidden += 1
+        if needed(head + extra + params + ends) > width:
+            extra = []
+    columns = head + extra + params + ends
+    title = "trials" if top is None else f"best {len(trials)} trials"
+    if hidden:
+        title += f" ({hidden} parameter(s) not shown for the width: `rung trials NAME` has them all)"
+    table = Table(title=title, title_justify="left")
+    for i, (header, _, w) in enumerate(columns):
+        table.add_column(header, justify="left" if header == "status" and i == 1 else "right", no_wrap=True,
+                         min_width=w)
+    room = 60 if width is None else max(note_room, min(60, width - needed(columns) + note_room - 3))
+    table.add_column("note", no_wrap=True, overflow="ellipsis", max_width=room)  # takes what is left
+    for r, trial in enumerate(trials):
+        cells: list[Any] = [cells_[r] for _, cells_, _ in columns]
+        cells[1] = Text(cells[1], style=STATUS_STYLES.get(cells[1], ""))
+        table.add_row(*cells, short_reason(trial),
+                      style="bold" if best is not None and trial.trial_id == best.trial_id else None)
     return table
+
+
+def fmt_short(value: Any) -> str:
+    """A value for a narrow column: 4 significant digits for floats."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return fmt_value(value)

@@ -9,6 +9,7 @@ import os
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..trial._record import Report, Trial, TrialStatus
+from ._columns import END_FIELDS, end_fields, keep_ints
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,14 +95,16 @@ class TuningResult:
                 "ended": trial.ended_at,
                 "run_time": trial.run_time,
                 "end_reason": trial.end_reason,
+                **end_fields(trial),  # the scheduler's rung, value and threshold, in columns
                 "error": trial.error,
             }
             for name in self.parameter_names:
                 row[f"config/{name}"] = trial.config.get(name, math.nan)
             rows.append(row)
         columns = ["trial_id", "status", self.metric, "n_reports", "started", "ended", "run_time",
-                   "end_reason", "error"] + [f"config/{name}" for name in self.parameter_names]
-        return pd.DataFrame(rows, columns=columns)
+                   "end_reason", *(c for c, _ in END_FIELDS), "error"] + [f"config/{name}" for name in self.parameter_names]
+        raw = {f"config/{name}": [t.config.get(name) for t in self.trial_records] for name in self.parameter_names}
+        return keep_ints(pd.DataFrame(rows, columns=columns), raw)  # a conditional int stays an int
 
     @cached_property
     def reports(self) -> "pd.DataFrame":

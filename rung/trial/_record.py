@@ -66,6 +66,10 @@ class Trial:
     end_reason: str | None = None
     resource: float | None = None
     n_starts: int = 0
+    #: The scheduler's last PAUSE or STOP of this trial: ``{"reason": ..., "rung": ...,
+    #: "value": ..., "threshold": ...}`` (what the decision's details hold); it explains the
+    #: trial's end only while ``end_reason`` is that reason. Rebuilt from the stored reports.
+    end_details: dict[str, Any] | None = None
 
     @property
     def is_finished(self) -> bool:

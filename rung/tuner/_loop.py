@@ -210,6 +210,7 @@ class EventLoop:
         if decision.action is not Action.CONTINUE:
             self._pending.setdefault(trial_id, PendingEnd()).decision = decision
             self.state.note_decision(decision.details)
+            self.state.note_end(trial, decision.action.value, decision.reason or None, decision.details)
         self._record(ReportRecord(self.state.take_seq(), trial_id, report.step, report.time, metrics,
                                   decision.action.value, decision.reason or None, dict(decision.details)))
         self.callbacks.on_report(self.state, trial, report, decision)

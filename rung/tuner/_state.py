@@ -98,6 +98,12 @@ class RunState:
         if isinstance(level, numbers.Real) and not isinstance(level, bool):
             self.decision_rungs.add(float(level))
 
+    @staticmethod
+    def note_end(trial: Trial, action: str, reason: str | None, details: Mapping[str, Any] | None) -> None:
+        """Keep the details of a scheduler's PAUSE or STOP on the trial (``end_details``)."""
+        if action in ("pause", "stop"):
+            trial.end_details = {"reason": reason, **(details or {})}
+
     def close_trial(self, trial: Trial, now: float) -> None:
         """A trial ended for good (not paused): counts, and the incumbent if it improved."""
         self.n_finished += 1
@@ -141,6 +147,7 @@ class RunState:
             self.take_report(trial, entry.step, entry.time, entry.metrics)
             if entry.action is not None:
                 self.note_decision(entry.details)
+                self.note_end(trial, entry.action, entry.reason, entry.details)
             return
         if entry.kind == "end":
             status = entry.payload.get("status")

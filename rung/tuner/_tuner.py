@@ -29,6 +29,8 @@ from ..storage import Storage, rung_home
 from ._budgets import Budgets, positive
 from ._callbacks import Callback, CallbackList
 from ._loop import EventLoop
+from ._failures import FailureConsole
+from ._paused import paused_note
 from ._progress import RichProgress
 from ._replay import replay
 from ._session import ExperimentSession, describe_parameters
@@ -63,6 +65,10 @@ class Tuner:
         any accepted value at least as good as it. Running trials are stopped when the
         wall-clock, threshold or failure budget ends the run; when the trial budget is spent,
         running trials finish.
+    max_initial_failures:
+        When this many trials (default 5) have failed, all with the same error, and none
+        has produced a value, the experiment stops (``stop_reason="initial_failures"``) with
+        a ``RuntimeWarning`` carrying the error and its traceback. None: never.
     trial_timeout:
         Seconds a trial may run before it is killed and recorded as failed.
     backend:
@@ -119,6 +125,7 @@ class Tuner:
         max_wallclock: float | None = None,
         metric_threshold: float | None = None,
         max_failures: int | None = None,
+        max_initial_failures: int | None = 5,
         trial_timeout: float | None = None,
         backend: str | Backend = "process",
         resources_per_trial: TrialResources | Mapping[str, float] | None = None,
@@ -160,7 +167,7 @@ class Tuner:
         self.metric, self.mode = self.target.metric, self.target.mode
         self.budgets = Budgets.checked(max_trials=max_trials, max_wallclock=max_wallclock,
                                        metric_threshold=metric_threshold, max_failures=max_failures,
-                                       trial_timeout=trial_timeout)
+                                       trial_timeout=trial_timeout, max_initial_failures=max_initial_failures)
         self.max_trials, self.max_wallclock = self.budgets.max_trials, self.budgets.max_wallclock
         self.metric_threshold, self.max_failures = self.budgets.metric_threshold, self.budgets.max_failures
         self.trial_timeout = self.budgets.trial_timeout
@@ -256,6 +263,8 @@ class Tuner:
             if status == "finished":  # a max_resource no trial reached: the top rung was never used
                 warn_unreached(self.scheduler, loop.state.trials.values(), loop.state.reports)
             callbacks.on_experiment_end(loop.state, result)
+        if loop.stop.reason == "initial_failures":  # the Python caller hears it, with the traceback
+            warnings.warn(loop.failures.warning_text(loop.stop.detail), RuntimeWarning, stacklevel=2)
         return result
 
     def _open_dashboard(self, session: ExperimentSession) -> Any:
@@ -307,7 +316,8 @@ class Tuner:
         if isinstance(size, int):
             total = size if total is None else min(total, size)
         progress = RichProgress(total, self.metric, summary=self._summary)
-        return CallbackList([progress, *self.callbacks.callbacks])
+        failures = FailureConsole(progress.console)  # each distinct trial error, once, as it happens
+        return CallbackList([progress, failures, *self.callbacks.callbacks])
 
     def _close(self, session: ExperimentSession, loop: EventLoop, status: str) -> TuningResult:
         """Release the experiment in the store and build the result."""
@@ -341,6 +351,7 @@ class Tuner:
         )
         chosen = getattr(self.searcher, "chosen", None)
         picked = "" if chosen is None else f" (searcher auto: {chosen.name})"
+        head += paused_note(result.trial_records, self.scheduler)
         if best is None:
             return head + "; no trial produced a value" + picked
         return head + f"; best {self.metric}={best.metric_value:.6g} (trial {best.trial_id})" + picked
