@@ -1,8 +1,9 @@
 """Budgets: when an experiment ends, and why. Every limit is checked here and nowhere else.
 
 The first budget reached ends the run and names the reason (``max_trials``,
-``max_wallclock``, ``metric_threshold``, ``max_failures``, ``interrupted``,
-``stop_requested``, ``search_exhausted``); :class:`StopSignal` keeps the first one.
+``max_wallclock``, ``metric_threshold``, ``max_failures``, ``initial_failures``,
+``interrupted``, ``stop_requested``, ``search_exhausted``); :class:`StopSignal` keeps the
+first one.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ class Budgets:
     metric_threshold: float | None = None
     max_failures: int | None = None
     trial_timeout: float | None = None
+    #: The first this-many trials all failing the same way (none succeeding) end the run.
+    max_initial_failures: int | None = 5
 
     @classmethod
     def checked(cls, *, max_trials: Any = None, max_wallclock: Any = None, metric_threshold: Any = None,
-                max_failures: Any = None, trial_timeout: Any = None) -> "Budgets":
+                max_failures: Any = None, trial_timeout: Any = None,
+                max_initial_failures: Any = 5) -> "Budgets":
         """Budgets from user input, each checked with its own name in the error."""
         if metric_threshold is not None and (
             isinstance(metric_threshold, bool) or not isinstance(metric_threshold, numbers.Real)
@@ -56,6 +60,7 @@ class Budgets:
             metric_threshold=None if metric_threshold is None else float(metric_threshold),
             max_failures=positive("max_failures", max_failures, int),
             trial_timeout=positive("trial_timeout", trial_timeout),
+            max_initial_failures=positive("max_initial_failures", max_initial_failures, int),
         )
 
     def require_an_end(self, searcher_is_finite: bool) -> None:
@@ -70,7 +75,7 @@ class Budgets:
     def as_dict(self) -> dict[str, Any]:
         return {"max_trials": self.max_trials, "max_wallclock": self.max_wallclock,
                 "metric_threshold": self.metric_threshold, "max_failures": self.max_failures,
-                "trial_timeout": self.trial_timeout}
+                "trial_timeout": self.trial_timeout, "max_initial_failures": self.max_initial_failures}
 
     # -- the checks ------------------------------------------------------------------------
     def allows_new_trial(self, n_trials: int) -> bool:
