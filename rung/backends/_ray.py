@@ -209,7 +209,8 @@ class RayBackend(Backend):
             address = self.address or os.environ.get("RAY_ADDRESS") or None
             if address is None:
                 _loopback_only()
-                ray.init(num_cpus=self.num_cpus, include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE,
+                ray.init(address="local", num_cpus=self.num_cpus, include_dashboard=False,
+                         object_store_memory=LOCAL_OBJECT_STORE,
                          log_to_driver=False, configure_logging=False)
             else:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
@@ -643,28 +644,32 @@ class RayBackend(Backend):
         if ref is not None:
             try:
                 code = ray.get(ref, timeout=5)
-            except ray.exceptions.OutOfMemoryError as exc:
-                return "oom", _first_line(exc)
-            except ray.exceptions.RayActorError as exc:
-                text = str(exc)
-                if "memory" in text.lower() and ("oom" in text.lower() or "memory monitor" in text.lower()
-                                                  or "out of memory" in text.lower()):
-                    return "oom", _first_line(exc)
-                if self._node_dead(slot) or "node" in text.lower() and "died" in text.lower():
-                    return "node", _first_line(exc)
-                return "crashed", _first_line(exc)
             except Exception as exc:
-                if self._node_dead(slot):
-                    return "node", _first_line(exc)
-                return "crashed", _first_line(exc)
-            if isinstance(code, int):
-                if self._node_dead(slot):
-                    return "node", "its node stopped"
-                return "crashed", f"the worker program {describe_exit(code)}"
-            return "crashed", "the worker program ended"
+                return self._actor_error(slot, exc)
+            if self._node_dead(slot):
+                return "node", "its node stopped"
+            if isinstance(code, int) and code < 0:
+                # Ray kills an actor's child processes when it kills the actor (memory monitor,
+                # node shutdown), so the worker program may end first: ask the actor itself.
+                try:
+                    ray.get(slot.actor.where.remote(), timeout=10)
+                except Exception as exc:
+                    return self._actor_error(slot, exc)
+            return "crashed", f"the worker program {describe_exit(code) if isinstance(code, int) else 'ended'}"
         if self._node_dead(slot):
             return "node", "Ray marked the node dead"
         return "node", f"the connection to it dropped and Ray gave no reason within {LOST_GRACE:g} s"
+
+
+    def _actor_error(self, slot: _Slot, exc: BaseException) -> tuple[str, str]:
+        """Classify the error Ray raised for a dead slot actor."""
+        text = str(exc).lower()
+        if isinstance(exc, self._ray.exceptions.OutOfMemoryError) or "memory monitor" in text or \
+                "out of memory" in text or "oom" in text.split():
+            return "oom", _first_line(exc)
+        if self._node_dead(slot) or ("node" in text and "died" in text):
+            return "node", _first_line(exc)
+        return "crashed", _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -161,3 +161,68 @@ def test_a_lost_node_takes_its_trials_which_are_retried_elsewhere(ray_cluster, t
         failed = [t for t in trials.values() if t.status.value == "failed"]
         assert all(t.error.startswith("node lost") for t in failed)  # node b held one or two of them
         assert len(failed) + sum(t.status.value == "completed" for t in trials.values()) == 6
+
+
+def _worker_processes() -> list[str]:
+    import subprocess
+
+    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if "rung.backends._ray_worker" in line]
+
+
+def test_a_killed_driver_ends_its_trials_and_resume_continues(ray_cluster, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    storage, shared = pg_url_or_skip(), tmp_path / "shared"
+    here = Path(__file__).resolve().parent
+    env = dict(os.environ, RAY_ADDRESS=ray_cluster.address,
+               PYTHONPATH=os.pathsep.join([str(here), str(here.parents[1]), os.environ.get("PYTHONPATH", "")]))
+    driver = subprocess.Popen([sys.executable, str(here / "driver.py"), storage, "killed-driver", str(shared)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    acked = lambda: sum(len(p.read_text().split()) for p in shared.glob("*/trial_*/acked.txt"))  # noqa: E731
+    while acked() < 6 and time.monotonic() < deadline and driver.poll() is None:
+        time.sleep(0.05)
+    assert driver.poll() is None, driver.communicate()
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    deadline = time.monotonic() + 30  # Ray ends the dead driver's actors; their workers and trials die with them
+    while _worker_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _worker_processes() == []
+    before = rung.load("killed-driver", storage=storage)
+    running = [t.trial_id for t in before.trial_records if t.status.value == "running"]
+    assert running, "the driver was killed with no trial running"
+
+    seen = Decisions()
+    result = rung.Tuner(epochs, {"x": rung.uniform(0.0, 1.0), "epochs": 9, "sleep": 0.2}, metric="loss",
+                        backend=RayBackend(storage_path=shared), n_workers=3, max_trials=8, searcher="random",
+                        scheduler=ASHA("epoch", max_resource=9), seed=5, verbose=0, storage=storage,
+                        experiment="killed-driver", resume=True, callbacks=[seen]).run()
+    assert len(result.trial_records) == 8
+    assert all(t.status.value in ("completed", "stopped") for t in result.trial_records)
+    stored = {(r.trial_id, int(r.metrics["epoch"])) for r in result.report_records}
+    assert {(r.trial_id, int(r.metrics["epoch"])) for r in before.report_records} <= stored  # nothing accepted lost
+    for trial_id in running:  # restarted from its checkpoint: the epochs go on where they were answered
+        first_again = min(e for t, e, _, _ in seen.seen if t == trial_id) if any(t == trial_id for t, *_ in seen.seen) else None
+        done_before = max((int(r.metrics["epoch"]) for r in before.report_records if r.trial_id == trial_id), default=0)
+        assert first_again is None or first_again >= done_before
+
+
+def test_a_trial_killed_by_rays_memory_monitor_fails_with_out_of_memory(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    here = Path(__file__).resolve().parent
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(here), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, str(here / "oom_driver.py"), "500"], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == "failed"
+    assert outcome["error"].startswith("out of memory: Ray's memory monitor killed trial 0's worker")
