@@ -25,6 +25,7 @@ from ..storage import EventRecord, Recorder, ReportRecord
 from ..trial._record import Report, Trial, TrialStatus
 from ._budgets import Budgets, StopRequests, StopSignal
 from ._callbacks import Callback
+from ._failures import FailureWatch
 from ._outcomes import PendingEnd, classify, metric_problem
 from ._resource_check import STOP_REASON as RESOURCE_MISSING
 from ._resource_check import ResourceCheck
@@ -60,6 +61,7 @@ class EventLoop:
         self._deadlines: dict[int, float] = {}
         self._segment_start: dict[int, float] = {}
         self._terminating = False
+        self.failures = FailureWatch(budgets.max_initial_failures)  # the first trials all failing alike
         self.resource_check = ResourceCheck(scheduler)  # reports must hold the scheduler's resource
 
     # -- time --------------------------------------------------------------------------------
@@ -296,6 +298,9 @@ class EventLoop:
         spent = self.budgets.failures_spent(self.state.n_failed) if trial.status is TrialStatus.FAILED else None
         if spent is not None:
             self.stop.request("max_failures", spent)
+        alike = self.failures.observe(trial)
+        if alike is not None and not self.stop:
+            self.stop.request("initial_failures", alike)  # the tuner warns with the traceback
 
     def record_end(self, trial: Trial, now: float, abandoned: bool = False) -> None:
         """Log that ``trial`` left its worker (or, ``abandoned``, that a pause became a stop)."""
