@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rung.compare import scoring
+
 if TYPE_CHECKING:
     from benchmarks.problems import Problem
 
@@ -127,26 +129,11 @@ class RunResult:
 
     def incumbent(self, any_fidelity: bool = False) -> list[Point]:
         """The best value so far as a step function: ``(time, best)`` at each improvement."""
-        source = self.any_fidelity if any_fidelity else self.points
-        sign = self._sign()
-        steps: list[Point] = []
-        for time, value in source:
-            if not math.isfinite(value):
-                continue
-            if not steps or sign * value < sign * steps[-1][1]:
-                steps.append((time, value))
-        return steps
+        return scoring.incumbent_steps(self.any_fidelity if any_fidelity else self.points, self.mode)
 
     def incumbent_at(self, times: Sequence[float] | np.ndarray, any_fidelity: bool = False) -> np.ndarray:
         """The incumbent value at each of ``times`` (NaN before the first finished evaluation)."""
-        steps = self.incumbent(any_fidelity)
-        query = np.asarray(times, dtype=float)
-        if not steps:
-            return np.full(query.shape, np.nan)
-        step_times = np.array([t for t, _ in steps])
-        step_values = np.array([v for _, v in steps])
-        index = np.searchsorted(step_times, query, side="right") - 1
-        return np.where(index >= 0, step_values[np.clip(index, 0, None)], np.nan)
+        return scoring.incumbent_at(self.incumbent(any_fidelity), times)
 
     def incumbent_after(self, n_points: int) -> float:
         """The best value among the first ``n_points`` finished evaluations (NaN if none)."""
@@ -163,11 +150,7 @@ class RunResult:
 
     def time_to(self, target: float) -> float:
         """First time the incumbent is at least as good as ``target`` (inf if never)."""
-        sign = self._sign()
-        for time, value in self.incumbent():
-            if sign * value <= sign * target:
-                return time
-        return math.inf
+        return scoring.time_to(self.incumbent(), target, self.mode)
 
     # -- serialization ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -40,27 +40,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+# The statistics users need too (``rung compare``) live in the package; the harness uses them.
+from rung.compare.scoring import mean_interval, median_time
 
 from ._method import RunResult, algorithm_of, library_of
 
 DEFAULT_FRACTIONS = (0.25, 0.5, 1.0)
 REFERENCE = "rung-random"
 RUNG = "rung"
-
-
-# -- statistics ----------------------------------------------------------------------------
-def mean_interval(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float, int]:
-    """``(mean, half_width, n)`` of the finite values: Student-t interval (NaN if n < 2)."""
-    data = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    n = len(data)
-    if n == 0:
-        return math.nan, math.nan, 0
-    mean = float(data.mean())
-    if n < 2:
-        return mean, math.nan, 1
-    sem = float(data.std(ddof=1)) / math.sqrt(n)
-    return mean, float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sem, n
 
 
 def _by_problem(results: Iterable[RunResult]) -> dict[str, list[RunResult]]:
@@ -242,17 +230,6 @@ def times_to_target(results: Iterable[RunResult], reference: str = REFERENCE) ->
              "time": r.time_to(goal[r.problem]) if math.isfinite(goal[r.problem]) else math.nan}
             for r in results]
     return pd.DataFrame(rows, columns=["problem", "method", "seed", "target", "time"])
-
-
-def median_time(times: Iterable[float]) -> float:
-    """The time by which half of the seeds (rounded up) got there: the lower median, inf allowed.
-
-    The lower median (the ceil(n/2)-th smallest) keeps a time an actual seed took; with two
-    seeds and the target set at their median, one of them always reaches it.
-    """
-    data = np.sort(np.asarray(list(times), dtype=float))
-    data = data[~np.isnan(data)]
-    return float(data[math.ceil(len(data) / 2) - 1]) if len(data) else math.nan
 
 
 def time_to_target_summary(results: Iterable[RunResult], reference: str = REFERENCE) -> pd.DataFrame:
