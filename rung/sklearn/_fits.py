@@ -47,17 +47,20 @@ class FitTask:
     verbose: int
     refit_metric: str | None = None  # the scorer whose test score the trial reports
     durable: bool = True  # fsync each record (a named experiment must survive a crash)
+    config: dict[str, Any] | None = None  # scikit-learn's global config in the fitting process
 
     def fit(self, parameters: Mapping[str, Any], split: int, candidate_progress: tuple[int, int] | None,
             train: np.ndarray | None = None) -> dict[str, Any]:
         """Fit and score ``parameters`` on fold ``split`` (optionally on a subset ``train``
         of its training part); the result as a JSON-ready dict."""
+        from sklearn import config_context
         from sklearn.base import clone
         from sklearn.model_selection._validation import _fit_and_score
 
         fold_train, test = self.splits[split]
         printed = io.StringIO()
-        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed):
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
+                config_context(**(self.config or {})):
             warnings.simplefilter("always")
             out = _fit_and_score(
                 clone(self.estimator), self.X, self.y, scorer=self.scorer,

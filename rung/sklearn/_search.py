@@ -18,6 +18,7 @@ from inspect import signature
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection import GridSearchCV as _SkGridSearchCV
@@ -57,7 +58,7 @@ class SearchContext:
             fit_params=dict(self.routed.estimator.fit), score_params=dict(self.routed.scorer.score),
             return_train_score=s.return_train_score, error_score=s.error_score, verbose=s.verbose,
             refit_metric=self.refit_metric if isinstance(self.refit_metric, str) else None,
-            durable=s.experiment is not None,
+            durable=s.experiment is not None, config=get_config(),
         )
 
     def splits(self, cv: Any) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -36,15 +36,18 @@ class SweepFits:
     scoring: Any
     params: dict[str, Any]
     durable: bool
+    config: dict[str, Any]
 
     def __call__(self, config: Mapping[str, Any]) -> dict[str, float]:
+        from sklearn import config_context
         from sklearn.model_selection import validation_curve
 
         index = int(config["value"])
-        train, test = validation_curve(
-            self.estimator, self.X, self.y, param_name=self.param_name, param_range=[self.values[index]],
-            cv=self.splits, scoring=self.scoring, n_jobs=1, error_score=np.nan, params=self.params or None,
-        )
+        with config_context(**self.config):
+            train, test = validation_curve(
+                self.estimator, self.X, self.y, param_name=self.param_name, param_range=[self.values[index]],
+                cv=self.splits, scoring=self.scoring, n_jobs=1, error_score=np.nan, params=self.params or None,
+            )
         record = {"index": index, "split": 0, "train": [float(v) for v in train[0]],
                   "test": [float(v) for v in test[0]]}
         append_fit(record, durable=self.durable)
@@ -69,6 +72,7 @@ def sweep(estimator: Any, param_name: str, param_range: Iterable[Any], X: Any, y
     >>> table = sweep(RandomForestClassifier(), "min_samples_leaf", range(1, 11), X, y, cv=5)
     """
     import pandas as pd
+    from sklearn import get_config
     from sklearn.base import clone, is_classifier
     from sklearn.model_selection import check_cv
     from sklearn.utils.validation import indexable
@@ -82,7 +86,7 @@ def sweep(estimator: Any, param_name: str, param_range: Iterable[Any], X: Any, y
     splitter = check_cv(cv, y, classifier=is_classifier(estimator))
     splits = [(np.asarray(a), np.asarray(b)) for a, b in splitter.split(X, y, groups)]
     objective = SweepFits(clone(estimator), X, y, param_name, values, splits, scoring, dict(params or {}),
-                          durable=experiment is not None)
+                          durable=experiment is not None, config=get_config())
     space: dict[str, Any] = {"value": rung.choice(list(range(len(values))))}
     if experiment is not None:
         from joblib import hash as joblib_hash
