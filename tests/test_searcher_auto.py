@@ -75,7 +75,9 @@ def test_tuner_default_searcher_is_auto_and_picks_gp_on_a_small_continuous_space
                        backend="inprocess", storage=":memory:", verbose=0, seed=1)
     tuner.run()
     assert isinstance(tuner.searcher, Auto)
-    assert tuner.searcher.chosen.name == "gp"
+    # The first pick is the GP; a trivial objective may make the cost rule hand over to TPE.
+    assert tuner.searcher.picks[0].name == "gp"
+    assert tuner.searcher.chosen.name == ("tpe" if tuner.searcher.handovers else "gp")
 
 
 @pytest.mark.parametrize("scheduler", [

@@ -8,16 +8,26 @@ setup). The choice, and the benchmark evidence behind each branch, are in
 
 from __future__ import annotations
 
+import statistics
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..space import Choice as ChoiceDomain
 from ..space import Space
+from . import _warmup
 from ._base import Searcher
 
 #: Above this many tunable parameters the GP's model of the whole space gets too little data
 #: from a typical budget; TPE's per-group densities degrade more gracefully.
 GP_MAX_DIMENSIONS = 16
+#: Largest share of the time between two results that a GP decision may cost before
+#: ``auto`` hands over to TPE: results arrive every ``trial time / workers``, and every
+#: one of them asks for a new decision, which must be ready (computed ahead, on a core the
+#: trials also need) before the next result arrives.
+MAX_DECISION_SHARE = 0.25
+#: Decisions and intervals between results the cost rule looks at (medians of the latest).
+COST_WINDOW = 3
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,12 @@ class Auto(Searcher):
     """Delegates to the searcher :func:`choose_searcher` picks; rung's default searcher.
 
     The pick is made at the first ``suggest`` / ``observe`` call, once the scheduler's
-    setup has said whether it is multi-fidelity, and is then fixed: ``chosen`` holds the
-    :class:`Choice` and ``delegate`` the searcher. Same seed, same pick, same configs, so
-    resumed experiments replay exactly.
+    setup has said whether it is multi-fidelity: ``chosen`` holds the :class:`Choice` and
+    ``delegate`` the searcher. Same seed, same pick, same configs, so resumed experiments
+    replay exactly. When the tuner runs trials in real time it also turns on the cost rule
+    (:meth:`measure_costs`): a GP whose decisions cost more than
+    :data:`MAX_DECISION_SHARE` of the time between results hands over to TPE (``picks``
+    lists every pick in order, ``handovers`` why).
     """
 
     def __init__(
@@ -77,10 +90,20 @@ class Auto(Searcher):
         points_to_evaluate: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(space, metric=metric, mode=mode, seed=seed)
+        _warmup.start()  # the pick is made later; its imports can start now
         self._set_starting_points(points_to_evaluate)
         self._fidelity: tuple[str, list[float] | None, float | None] | None = None
         self.chosen: Choice | None = None
         self.delegate: Searcher | None = None
+        # The cost rule (see measure_costs), off until the tuner's run proper starts.
+        self._measuring = False
+        self._calls: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []  # fed to a successor
+        self._pending: list[dict[str, Any]] = []
+        self._decision_costs: list[float] = []
+        self._result_times: list[float] = []
+        self.handovers: list[str] = []
+        #: Every pick in order: the rule's, then any handover by the cost rule.
+        self.picks: list[Choice] = []
 
     def set_fidelity(
         self,
@@ -98,6 +121,7 @@ class Auto(Searcher):
 
             available = [name for name in SEARCHERS if name != "auto"]
             self.chosen = choose_searcher(self.space, self._fidelity is not None, available)
+            self.picks.append(self.chosen)
             cls: Any = SEARCHERS[self.chosen.name]  # every built-in takes points_to_evaluate but Grid
             points = self._starting_points or None
             self.delegate = cls(self.space, metric=self.metric, mode=self.mode, seed=self.seed,
@@ -108,16 +132,93 @@ class Auto(Searcher):
         return self.delegate
 
     def suggest(self) -> dict[str, Any] | None:
-        return self._resolved().suggest()
+        delegate = self._resolved()
+        if not self._measuring:
+            config = delegate.suggest()
+            if config is not None:
+                self._pending.append(dict(config))
+            return config
+        started = time.perf_counter()
+        config = delegate.suggest()
+        self._decision_costs.append(time.perf_counter() - started)
+        if config is not None:
+            self._pending.append(dict(config))
+        self._apply_cost_rule()
+        return config
 
     def observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
         self._resolved().observe(config, metrics)
+        self._note_result("observe", config, metrics)
 
     def observe_partial(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
         self._resolved().observe_partial(config, metrics)
+        if self._may_hand_over:
+            self._calls.append(("observe_partial", dict(config), dict(metrics)))
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
         self._resolved().on_failed(config)
+        self._note_result("on_failed", config, None)
+
+    # -- the cost rule ------------------------------------------------------------------------
+    def measure_costs(self) -> None:
+        """Weigh the measured cost of each decision against the time between results.
+
+        Called by the tuner when trials run in real time (not during the replay of a
+        stored log, not under a simulated clock). From then on, while the GP is the pick,
+        once its median decision time over the latest :data:`COST_WINDOW` suggestions
+        exceeds :data:`MAX_DECISION_SHARE` of the median time between results, ``auto``
+        hands over to TPE: every result seen so far is fed to it and the configs still
+        running are its pending ones. ``handovers`` and ``chosen`` say so. The handover
+        depends on timing, so a resumed experiment replays the GP and may hand over again.
+        """
+        self._resolved()
+        self._measuring = True
+
+    def _note_result(self, kind: str, config: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
+        if self._may_hand_over:
+            self._calls.append((kind, dict(config), None if metrics is None else dict(metrics)))
+        if self._measuring:
+            self._result_times.append(time.perf_counter())
+        for i, pending in enumerate(self._pending):
+            if pending == config:
+                del self._pending[i]
+                break
+
+    @property
+    def _may_hand_over(self) -> bool:
+        """Only the GP is handed over (its calls are kept for the successor)."""
+        return self.chosen is not None and self.chosen.name == "gp"
+
+    def _apply_cost_rule(self) -> None:
+        if not self._may_hand_over:
+            return
+        costs = self._decision_costs[-COST_WINDOW:]
+        times = self._result_times[-(COST_WINDOW + 1):]
+        if len(costs) < COST_WINDOW or len(times) < COST_WINDOW + 1:
+            return
+        cost = statistics.median(costs)
+        interval = statistics.median(b - a for a, b in zip(times, times[1:]))
+        if cost <= MAX_DECISION_SHARE * interval:
+            return
+        self._hand_over("tpe", f"GP decisions took {cost * 1e3:.1f} ms, more than {MAX_DECISION_SHARE:.0%} of "
+                               f"the {interval * 1e3:.1f} ms between results: TPE from result {len(self._result_times)}")
+
+    def _hand_over(self, name: str, reason: str) -> None:
+        from . import SEARCHERS
+
+        cls: Any = SEARCHERS[name]
+        successor = cls(self.space, metric=self.metric, mode=self.mode, seed=self.seed)
+        for kind, config, metrics in self._calls:
+            if kind == "on_failed":
+                successor.on_failed(config)
+            else:
+                getattr(successor, kind)(config, metrics)
+        for config in self._pending:
+            successor.add_pending(config)
+        self.delegate = successor
+        self.chosen = Choice(name, reason)
+        self.handovers.append(reason)
+        self.picks.append(self.chosen)
 
     def __repr__(self) -> str:
         picked = "undecided" if self.chosen is None else self.chosen.name

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..space import Space
+from . import _warmup
 from ._base import Searcher
 from ._checks import int_at_least
 from ._fidelity_levels import FINAL, Fidelity
@@ -112,6 +113,7 @@ class MOBSTER(Searcher):
         random_fraction: float = 0.0,
     ) -> None:
         super().__init__(space, metric=metric, mode=mode, seed=seed)
+        _warmup.start()
         self._set_starting_points(points_to_evaluate)
         n_params = len(self.space.tunable_names)
         self.n_initial = min(max(5, 2 * n_params), 20) if n_initial is None else int_at_least(

@@ -21,6 +21,7 @@ from typing import Any, Callable, TypeVar
 
 from ..backends import Backend, OutcomeKind, TrialLaunch, TrialOutcome, TrialResources
 from ..schedulers import Action, Decision, ResumeTrial, Scheduler, StartTrial
+from ..searchers import _prefetch
 from ..storage import EventRecord, Recorder, ReportRecord
 from ..trial._record import Report, Trial, TrialStatus
 from ._budgets import Budgets, StopRequests, StopSignal
@@ -63,6 +64,8 @@ class EventLoop:
         self._terminating = False
         self.failures = FailureWatch(budgets.max_initial_failures)  # the first trials all failing alike
         self.resource_check = ResourceCheck(scheduler)  # reports must hold the scheduler's resource
+        # Real time: model-based suggestions are computed ahead, on a background thread.
+        self.prefetch = _prefetch.install(scheduler) if backend.clock is None else None
 
     # -- time --------------------------------------------------------------------------------
     def start_clock(self, elapsed: float = 0.0) -> None:
@@ -81,6 +84,7 @@ class EventLoop:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
+        _prefetch.begin(self.prefetch)
         while True:
             self.commit()
             if not self.stop:
@@ -91,6 +95,7 @@ class EventLoop:
             if not self.state.running_ids:
                 if not self.stop:
                     self.stop.request(self.budgets.end_of_search(len(self.state.trials)))
+                _prefetch.uninstall(self.scheduler)
                 return
             if self.stop and not self._terminating:
                 self._terminating = True

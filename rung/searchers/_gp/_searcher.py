@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ...space import Space
+from .. import _warmup
 from .._base import Searcher
 from ._design import SobolDesign, sobol_block
 from ._encoding import Encoding
@@ -86,6 +87,7 @@ class GP(Searcher):
         max_observations: int | None = MAX_OBSERVATIONS,
     ) -> None:
         super().__init__(space, metric=metric, mode=mode, seed=seed)
+        _warmup.start()
         self._set_starting_points(points_to_evaluate)
         n_params = len(self.space.tunable_names)
         if n_initial is None:

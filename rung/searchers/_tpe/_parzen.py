@@ -75,7 +75,14 @@ def _bin_log_mass(
     ``Phi(-|z|)``, so that bins far out in a kernel's tail keep a precise (tiny) mass
     instead of a difference of two numbers that round to 1.
     """
-    needed, where = np.unique(np.concatenate([bins, bins + 1]), return_inverse=True)
+    # The distinct edges used, and where each bin's two edges sit among them: a mark per
+    # edge and a running count (edges are few; cheaper than sorting in ``np.unique``).
+    used = np.zeros(len(edges), dtype=bool)
+    used[bins] = True
+    used[bins + 1] = True
+    needed = np.flatnonzero(used)
+    rank = np.cumsum(used) - 1
+    where = np.concatenate([rank[bins], rank[bins + 1]])
     z = (edges[needed][None, :] - mu[:, None]) / np.reshape(h, (-1, 1))  # (m, e)
     tail = ndtr(-np.abs(z))
     n = len(bins)

@@ -244,6 +244,12 @@ class TPE(Searcher):
         if self.failed_as_bad:
             self._history.add(x, math.inf)
 
+    def add_pending(self, config: Mapping[str, Any]) -> None:
+        """Count ``config`` as pending although it was not suggested here (e.g. a running
+        trial another searcher suggested, when ``auto`` hands over to TPE)."""
+        if self._encoding.d:
+            self._pending.add(self.space.to_unit(config))
+
     # -- the model ----------------------------------------------------------------------
 
     def _model_suggestion(self) -> dict[str, Any]:

@@ -1,0 +1,34 @@
+"""Pay the model-based searchers' import costs in the background, not on the first trial.
+
+The GP family needs ``scipy.stats`` (its Sobol designs) and ``scipy.optimize``; importing
+them takes about half a second, which ``import rung`` (also done by every trial process)
+should not pay. :func:`start` imports them on a daemon thread as soon as a searcher that
+needs them is built; a suggestion that needs a module before the thread got to it simply
+waits for the import in progress (Python's import lock), never imports it twice.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_started = False
+_lock = threading.Lock()
+
+
+def _import_models() -> None:
+    try:
+        from scipy.stats import qmc  # noqa: F401
+
+        from ._gp import _acquisition, _data, _fitting, _model  # noqa: F401
+    except Exception:  # pragma: no cover - the searcher's own import reports it
+        pass
+
+
+def start() -> None:
+    """Start importing the GP family's modules in the background (once per process)."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    threading.Thread(target=_import_models, name="rung-imports", daemon=True).start()
