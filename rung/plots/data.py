@@ -235,9 +235,9 @@ def outcomes(source: "ViewInput | TuningResult", resource_attr: str | None = Non
                 stopped_at[int(trial_id)] = float(level)
         if attr is not None and attr in reports:
             reached = pd.to_numeric(reports[attr], errors="coerce").groupby(reports["trial_id"]).max()
-            for trial_id, level in reached.items():
+            for trial_id, level in zip(reached.index, reached.to_numpy(dtype=float)):
                 if _is_number(level):
-                    stopped_at.setdefault(int(trial_id), float(level))  # type: ignore[arg-type]
+                    stopped_at.setdefault(int(trial_id), float(level))
     out = {}
     for trial in src.trial_records:
         out[trial.trial_id] = outcome_of(trial, stopped_at.get(trial.trial_id))
@@ -381,8 +381,8 @@ def metric_per_rung(source: "ViewInput | TuningResult", resource_attr: str | Non
             reached = group[group["r"] >= level - 1e-9 * max(1.0, abs(level))]
             if reached.empty:
                 break
-            rows.append({"trial_id": int(trial_id), "level": level,  # type: ignore[call-overload]
-                         "value": float(reached["value"].iloc[0]), "best": int(trial_id) == best_id})  # type: ignore[call-overload]
+            rows.append({"trial_id": int(str(trial_id)), "level": level,
+                         "value": float(reached["value"].iloc[0]), "best": int(str(trial_id)) == best_id})
     points = pd.DataFrame(rows, columns=["trial_id", "level", "value", "best"])
     return RungData(points=points, levels=list(levels), log_scale=spans_decades(points["value"]),
                     best_trial_id=best_id, resource_attr=attr, metric=src.metric)

@@ -46,7 +46,7 @@ def learning_curves(source: Any, resource_attr: str | None = None) -> "go.Figure
         fig.add_trace(go.Scatter(
             x=group["x"].tolist(), y=group["value"].tolist(), mode="lines+markers", name=outcome,
             legendgroup=outcome, showlegend=outcome not in shown, line={"color": colors[outcome], "width": 1},
-            marker={"size": 4}, customdata=[int(trial_id)] * len(group),  # type: ignore[call-overload]
+            marker={"size": 4}, customdata=[int(str(trial_id))] * len(group),
             hovertemplate=f"trial {trial_id}<br>{curves.x_label}=%{{x}}<br>{curves.metric}=%{{y}}<extra>{outcome}</extra>",
         ))
         shown.add(outcome)

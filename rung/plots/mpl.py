@@ -294,11 +294,12 @@ def timeline(source: Any) -> "Figure":
     fig, axes = _figure(8, 1.6 + 0.35 * lanes)
     colors = outcome_colors(table["outcome"])
     labelled: set[str] = set()
-    for row in table.itertuples():
-        outcome = str(row.outcome)
-        axes.barh(row.lane, row.end - row.start, left=row.start, height=0.8, color=colors[outcome],
-                  edgecolor="white", linewidth=0.5, hatch="//" if row.running else None,
-                  label=outcome if outcome not in labelled else None, gid=f"trial-{row.trial_id}")
+    for trial_id, lane, start, end, outcome, running in zip(
+            table["trial_id"], table["lane"], table["start"].to_numpy(float), table["end"].to_numpy(float),
+            table["outcome"].astype(str), table["running"]):
+        axes.barh(int(lane), end - start, left=start, height=0.8, color=colors[outcome],
+                  edgecolor="white", linewidth=0.5, hatch="//" if running else None,
+                  label=outcome if outcome not in labelled else None, gid=f"trial-{trial_id}")
         labelled.add(outcome)
     axes.set_yticks(range(lanes))
     axes.set_yticklabels([str(i) for i in range(lanes)])

@@ -196,7 +196,8 @@ class TuningResult:
 
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}; choose one of {sorted(VIEWS)}")
-        return VIEWS[view](self, **options)
+        draw: Any = VIEWS[view]
+        return draw(self, **options)
 
     def _repr_html_(self) -> str:
         """The result in Jupyter: headline, time split and the best trials as a table."""
