@@ -1,7 +1,7 @@
 """The ``rung`` command line: run experiments from YAML specs and inspect the store.
 
 ``rung run SPEC.yaml`` | ``resume NAME`` | ``list`` | ``show NAME`` | ``best NAME`` |
-``trials NAME`` | ``stop NAME`` | ``delete NAME``; each takes ``--storage URL``.
+``trials NAME`` | ``stop NAME`` | ``delete NAME`` | ``dashboard`` | ``compare SPEC``; each takes ``--storage URL``.
 Exit codes: 0 success, 1 runtime failure, 2 usage or invalid input (one line on stderr),
 130 interrupted.
 """
@@ -17,7 +17,7 @@ from typing import Sequence
 from .. import __version__
 from ..spec import SpecError
 from ..storage import CorruptRecord, ExperimentExists, ExperimentNotFound
-from . import _dashboard, _inspect, _manage, _running
+from . import _compare, _dashboard, _inspect, _manage, _running
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError, storage_parent
 
 __all__ = ["build_parser", "main"]
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     _inspect.register(subparsers, parents)
     _manage.register(subparsers, parents)
     _dashboard.register(subparsers, parents)
+    _compare.register(subparsers, parents)
     return parser
 
 
