@@ -27,7 +27,7 @@ from typing import Any
 def plain_number(value: Any) -> Any:
     """``value`` as a Python number if it is a one-element numpy array or scalar, a 0-d or
     one-element torch tensor or a numpy number; anything else is returned unchanged."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or type(value) in (bool, int, float, str):
         return value
     if isinstance(value, numbers.Real):  # numpy scalars, fractions
         return _item(value)
