@@ -26,7 +26,7 @@ class Follower:
     """A background thread following experiment ``name`` in ``store``."""
 
     def __init__(self, store: Storage, name: str, poll_seconds: float = POLL_SECONDS,
-                 page_size: int = PAGE_SIZE) -> None:
+                 page_size: int = PAGE_SIZE, background: bool = True) -> None:
         record = store.require_experiment(name)
         self.store = store
         self.name = name
@@ -39,7 +39,8 @@ class Follower:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"rung-dashboard-{name}", daemon=True)
-        self._thread.start()
+        if background:  # else the caller calls load_trials() and poll_once() itself
+            self._thread.start()
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the trial rows are in (the first picture), at most ``timeout`` s."""
@@ -56,7 +57,7 @@ class Follower:
             self.data.take_record(record)
         read = 0
         started = time.monotonic()
-        while not self._stop.is_set():
+        while True:
             page = self.store.read_log_page(self.experiment_id, self.data.last_seq, self.page_size)
             if page.entries or page.trials:
                 self.data.take_log(page)
@@ -67,17 +68,21 @@ class Follower:
                         self.data.log_complete = True
                         self.data.version += 1
                 break
-            if time.monotonic() - started > 1.0:
+            if time.monotonic() - started > 1.0 or self._stop.is_set():
                 break
         return read
 
-    def _run(self) -> None:
+    def load_trials(self) -> None:
+        """Read every trial row (the first picture), once, before the log."""
         try:
             self.data.take_trials(self.store.read_trials(self.experiment_id))
         except StorageError as err:
             self.error = str(err)
         finally:
             self._ready.set()
+
+    def _run(self) -> None:
+        self.load_trials()
         while not self._stop.is_set():
             try:
                 read = self.poll_once()
