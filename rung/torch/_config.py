@@ -115,6 +115,10 @@ _CHOICE_OWNED = {entry for entries in OPTIMIZER_ENTRIES.values() for entry in en
     entry for entries in SCHEDULE_ENTRIES.values() for entry in entries
 }
 _warned: set[tuple[str, str]] = set()
+# Other libraries' names for some entries, for the "did you mean" hint.
+_ALIASES = {"learning_rate": "lr", "max_epochs": "epochs", "num_epochs": "epochs", "num_layers": "layers",
+            "lr_schedule": "schedule", "scheduler": "schedule", "patience": "early_stopping_patience",
+            "dropout_rate": "dropout", "activation_fn": "activation", "criterion": "loss"}
 
 
 class ConfigError(ValueError):
@@ -129,10 +133,10 @@ def resolve(config: Mapping[str, Any], extra: frozenset[str] = frozenset()) -> d
     unknown = [name for name in config if name not in DEFAULTS and name not in extra]
     if unknown:
         name = unknown[0]
-        close = difflib.get_close_matches(name, list(DEFAULTS), n=1)
+        close = [_ALIASES[name]] if name in _ALIASES else difflib.get_close_matches(name, list(DEFAULTS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(
-            f"unknown config entry {name!r}{hint}; the entries of rung.torch.Objective are listed in "
+            f"unknown config entry {name!r}{hint}; the entries of rung.torch.TrainingObjective are listed in "
             "rung.torch.DEFAULTS (pass extra_entries=[...] for entries your model_fn reads)"
         )
     merged = {**DEFAULTS, **config}

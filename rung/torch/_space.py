@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..space import choice, loguniform, qloguniform, randint, uniform
-from ..space._domains import Domain
+from ..space._domains import Constant, Domain
 from ._config import DEFAULTS, MAX_LAYERS, ConfigError
 from ._layers import ACTIVATIONS, INITS
 from ._losses import LOSSES
@@ -33,6 +33,11 @@ def _subset(given: Sequence[str] | None, known: Sequence[str], what: str) -> lis
     if bad or not chosen:
         raise ConfigError(f"{what} must be a non-empty list of {list(known)}, got {what}={given!r}")
     return chosen
+
+
+def _ints(low: int, high: int) -> Domain:
+    """``randint(low, high)``, or the constant ``low`` when the range is a single value."""
+    return randint(low, high) if high > low else Constant(low)
 
 
 def _when_in(domain: Domain, parent: str, values: Sequence[str], chosen: Sequence[str]) -> Domain | None:
@@ -100,23 +105,23 @@ def default_space(model: str = "mlp", *, task: str = "classification", epochs: i
         space["init"] = choice(list(INITS))
     space["schedule"] = choice(scheds) if len(scheds) > 1 else scheds[0]
     sched_domains = {
-        "step_size": _when_in(randint(1, max(1, epochs // 2)), "schedule", ["step"], scheds),
+        "step_size": _when_in(_ints(1, epochs // 2), "schedule", ["step"], scheds),
         "step_gamma": _when_in(uniform(0.1, 0.5), "schedule", ["step", "multistep"], scheds),
         "milestones": _when_in(choice(["0.5,0.75", "0.3,0.6,0.9"]), "schedule", ["multistep"], scheds),
         "exp_gamma": _when_in(uniform(0.8, 0.99), "schedule", ["exponential"], scheds),
         "poly_power": _when_in(uniform(0.5, 2.0), "schedule", ["polynomial"], scheds),
         "linear_end_factor": _when_in(uniform(0.01, 0.5), "schedule", ["linear"], scheds),
-        "restart_epochs": _when_in(randint(1, max(1, epochs // 2)), "schedule", ["cosine_restarts"], scheds),
+        "restart_epochs": _when_in(_ints(1, epochs // 2), "schedule", ["cosine_restarts"], scheds),
         "restart_mult": _when_in(choice([1, 2]), "schedule", ["cosine_restarts"], scheds),
         "cyclic_mode": _when_in(choice(list(CYCLIC_MODES)), "schedule", ["cyclic"], scheds),
-        "cycle_epochs": _when_in(randint(1, max(1, epochs // 2)), "schedule", ["cyclic"], scheds),
+        "cycle_epochs": _when_in(_ints(1, epochs // 2), "schedule", ["cyclic"], scheds),
         "min_lr_factor": _when_in(choice([0.1, 0.01]), "schedule", ["cyclic", "one_cycle"], scheds),
         "cycle_momentum": _when_in(choice([True, False]), "schedule", ["cyclic", "one_cycle"], scheds),
         "pct_start": _when_in(uniform(0.1, 0.5), "schedule", ["one_cycle"], scheds),
         "anneal_strategy": _when_in(choice(["cos", "linear"]), "schedule", ["one_cycle"], scheds),
         "plateau_factor": _when_in(uniform(0.1, 0.5), "schedule", ["plateau"], scheds),
         "plateau_patience": _when_in(randint(1, 3), "schedule", ["plateau"], scheds),
-        "warmup_epochs": _when_in(randint(1, max(1, epochs // 3)), "schedule", ["warmup"], scheds),
+        "warmup_epochs": _when_in(_ints(1, epochs // 3), "schedule", ["warmup"], scheds),
         "warmup_then": _when_in(choice(["cosine", "linear"]), "schedule", ["warmup"], scheds),
     }
     if "cyclic_mode" in sched_domains and sched_domains["cyclic_mode"] is not None:

@@ -1,0 +1,127 @@
+"""rung.torch range tests: the learning rates tried, the divergence stop, the rules, the restore, the hand-off."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)  # small tensors: one thread is faster than two on a shared machine
+from torch import nn
+
+import rung
+import rung.torch as rt
+from rung.torch._range_test import _propose
+
+X = torch.randn(200, 6, generator=torch.Generator().manual_seed(0))
+Y = (X[:, 0] - X[:, 1] > 0).long()
+BATCHES = [(X[i:i + 20], Y[i:i + 20]) for i in range(0, 200, 20)]
+
+
+def _model_and_optimizer(momentum=0.9):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=momentum)
+    # one real step first, so that the optimizer has momentum buffers to restore
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(X), Y).backward()
+    optimizer.step()
+    return model, optimizer
+
+
+def _states(model, optimizer):
+    return ({k: v.clone() for k, v in model.state_dict().items()},
+            {k: v["momentum_buffer"].clone() for k, v in optimizer.state_dict()["state"].items()},
+            [dict((key, value) for key, value in g.items() if key != "params") for g in optimizer.param_groups])
+
+
+def test_the_range_test_raises_the_lr_exponentially_and_restores_model_and_optimizer():
+    model, optimizer = _model_and_optimizer()
+    before = _states(model, optimizer)
+    result = rt.lr_range_test(model, optimizer, nn.functional.cross_entropy, BATCHES, start_lr=1e-4, end_lr=1.0,
+                              num_steps=25, diverge_factor=1e9)
+    assert len(result.lrs) == 25 and not result.diverged
+    expected = [1e-4 * (1.0 / 1e-4) ** (i / 24) for i in range(25)]
+    assert result.lrs == pytest.approx(expected, rel=1e-9)
+    # the smoothed loss is the bias-corrected moving average of the raw losses
+    average = 0.0
+    for i, (loss, smooth) in enumerate(zip(result.losses, result.smoothed)):
+        average = 0.98 * average + 0.02 * loss
+        assert smooth == pytest.approx(average / (1 - 0.98 ** (i + 1)))
+    after = _states(model, optimizer)
+    for key in before[0]:
+        assert torch.equal(before[0][key], after[0][key])
+    for key in before[1]:
+        assert torch.equal(before[1][key], after[1][key])
+    assert before[2] == after[2]
+
+
+def test_linear_steps_and_a_stop_at_divergence():
+    model, optimizer = _model_and_optimizer()
+    linear = rt.lr_range_test(model, optimizer, nn.functional.cross_entropy, BATCHES, start_lr=0.01, end_lr=0.2,
+                              num_steps=20, step_mode="linear", diverge_factor=1e9)
+    assert linear.lrs == pytest.approx(list(np.linspace(0.01, 0.2, 20)))
+    wild = rt.lr_range_test(model, optimizer, nn.functional.cross_entropy, BATCHES, start_lr=1e-3, end_lr=1e6,
+                            num_steps=60, smoothing=0.5)
+    assert wild.diverged and len(wild.lrs) < 60
+    last = wild.smoothed[-1]
+    assert not math.isfinite(last) or last > 4 * min(wild.smoothed[:-1])
+    assert all(v <= 4 * min(wild.smoothed[:i + 1]) for i, v in enumerate(wild.smoothed[:-1]))
+
+
+def test_the_proposal_rules_on_scripted_curves():
+    lrs = np.logspace(-5, 0, 11)
+    curve = np.array([2.0, 1.98, 1.9, 1.5, 1.0, 0.9, 0.85, 0.84, 1.2, 3.0, 9.0])
+    assert _propose(lrs, curve, "divergence") == 7  # lowest smoothed loss
+    assert _propose(lrs, curve, "steepest") == 3  # the largest fall per log-lr step (1.9 -> 1.0 around 3)
+    assert _propose(lrs, curve, "valley") == 4  # the falling run is 0..7, two thirds along: 0 + 14 // 3
+    bumpy = np.array([2.0, 2.1, 1.8, 1.7, 1.9, 1.6, 1.4, 1.2, 1.0, 0.9, 1.5])
+    assert _propose(lrs, bumpy, "valley") == 7  # longest run 4..9 (6 points): 4 + (2 * 5) // 3
+
+
+def test_min_lr_is_a_tenth_or_a_hundredth_and_the_proposal_plugs_into_a_run(tmp_path):
+    objective = rt.TrainingObjective("mlp", (X, Y))
+    result = objective.lr_range_test({"optimizer": "momentum", "layers": 1, "units_1": 8}, start_lr=1e-4,
+                                     end_lr=10.0, num_steps=40, min_factor=0.01, rule="divergence")
+    assert result.rule == "divergence" and result.min_lr == pytest.approx(result.max_lr / 100)
+    domain = result.lr_domain()
+    assert (domain.low, domain.high) == pytest.approx((result.min_lr, result.max_lr))
+    assert rt.default_space("mlp", lr_range=result)["lr"].low == pytest.approx(result.min_lr)
+    config = {"optimizer": "momentum", "epochs": 2, "layers": 1, "units_1": 8, **result.one_cycle()}
+    parts = objective.build(config)
+    assert type(parts.schedule.scheduler) is torch.optim.lr_scheduler.OneCycleLR
+    assert max(parts.schedule.scheduler.get_last_lr()) == pytest.approx(result.max_lr / 100)
+    _, history = objective.fit(config)
+    assert len(history) == 2
+    cyclic = objective.build({**config, **result.cyclic("triangular2")}).schedule.scheduler
+    assert cyclic.max_lrs == pytest.approx([result.max_lr]) and cyclic.base_lrs == pytest.approx([result.min_lr])
+    png = result.plot(tmp_path / "range.png")
+    assert png.exists() and png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="rule must be one of"):
+        objective.lr_range_test({}, rule="fastest")
+
+
+def test_the_momentum_range_test_tries_each_momentum_from_the_same_start():
+    model, optimizer = _model_and_optimizer()
+    before = _states(model, optimizer)
+    result = rt.momentum_range_test(model, optimizer, nn.functional.cross_entropy, BATCHES, lr=0.05, steps=5)
+    assert result.momentums == pytest.approx(list(np.linspace(0.9, 0.99, 10)))
+    assert result.max_momentum == result.momentums[int(np.argmin(result.losses))]
+    assert result.min_momentum <= result.max_momentum
+    assert result.config() == {"cycle_momentum": True, "min_momentum": result.min_momentum,
+                               "max_momentum": result.max_momentum}
+    after = _states(model, optimizer)
+    assert all(torch.equal(before[0][k], after[0][k]) for k in before[0]) and before[2] == after[2]
+    # the same momentum twice from the same start gives the same loss: each run starts afresh
+    twice = rt.momentum_range_test(model, optimizer, nn.functional.cross_entropy, BATCHES, lr=0.05, steps=5,
+                                   momentums=[0.95, 0.95])
+    assert twice.losses[0] == twice.losses[1]
+    adam = torch.optim.Adam(model.parameters())
+    on_adam = rt.momentum_range_test(model, adam, nn.functional.cross_entropy, BATCHES, lr=0.01, steps=2,
+                                     momentums=[0.85, 0.95])
+    assert adam.param_groups[0]["betas"] == (0.9, 0.999) and len(on_adam.losses) == 2
+    with pytest.raises(ValueError, match="neither momentum nor betas"):
+        rt.momentum_range_test(model, torch.optim.Adagrad(model.parameters()), nn.functional.cross_entropy,
+                               BATCHES, lr=0.01, steps=1)
+    assert isinstance(rung.loguniform(1e-3, 1e-1), type(rt.RangeTestResult([], [], [], "valley", 1.0, 0.1, 0.1,
+                                                                          False, "exp").lr_domain()))
