@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 def n_workers_for(n_jobs: int | None, n_tasks: int) -> int:
     """Workers for ``n_jobs`` as joblib reads it (None: 1, -1: every core, -2: all but
     one, ...), never more than there are trials to run."""
-    from joblib import effective_n_jobs
+    from joblib import effective_n_jobs  # type: ignore[import-untyped]
 
     return max(1, min(int(effective_n_jobs(n_jobs)), max(1, n_tasks)))
 
@@ -95,6 +95,13 @@ def run_experiment(objective: Callable[[dict], Any], space: Mapping[str, Any], *
     finally:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def content_hash(value: Any) -> str:
+    """joblib's hash of ``value`` (arrays hashed by content): what a stored search depends on."""
+    from joblib import hash as joblib_hash
+
+    return str(joblib_hash(value))
 
 
 def reissue_warnings(fits: list[dict[str, Any]]) -> None:

@@ -31,7 +31,7 @@ from sklearn.utils.validation import _check_method_params, _num_samples, indexab
 import rung
 
 from ._domains import as_distributions
-from ._experiment import Run, reissue_warnings, run_experiment
+from ._experiment import Run, content_hash, reissue_warnings, run_experiment
 from ._fits import FitTask, FoldFits
 
 #: The constructor parameters rung adds to scikit-learn's, with their checks.
@@ -52,7 +52,7 @@ class SearchContext:
         self.calls = 0
 
     def task(self, splits: list[tuple[np.ndarray, np.ndarray]]) -> FitTask:
-        s = self.search
+        s: Any = self.search
         return FitTask(
             estimator=clone(s.estimator), X=self.X, y=self.y, splits=splits, scorer=self.scorers,
             fit_params=dict(self.routed.estimator.fit), score_params=dict(self.routed.scorer.score),
@@ -64,9 +64,10 @@ class SearchContext:
     def splits(self, cv: Any) -> list[tuple[np.ndarray, np.ndarray]]:
         folds = [(np.asarray(train), np.asarray(test))
                  for train, test in cv.split(self.X, self.y, **self.routed.splitter.split)]
-        if len(folds) != self.search.n_splits_:
+        expected = getattr(self.search, "n_splits_")
+        if len(folds) != expected:
             raise ValueError(f"cv.split and cv.get_n_splits return inconsistent results. "
-                             f"Expected {self.search.n_splits_} splits, got {len(folds)}")
+                             f"Expected {expected} splits, got {len(folds)}")
         return folds
 
     def experiment_name(self) -> str | None:
@@ -213,10 +214,10 @@ def fold_results(run: Run, task: FitTask, candidates: list[dict[str, Any]],
     ordered: list[dict[str, Any]] = []
     for index, candidate in enumerate(candidates):
         for split, (_, test) in enumerate(splits):
-            fit = by_pair.get((index, split))
-            if fit is None:
-                fit = lost_fit(task, candidate, index, split, len(candidates), missing.get((index, split)),
-                               error_score, _num_samples(test))
+            found = by_pair.get((index, split))
+            fit = found if found is not None else lost_fit(
+                task, candidate, index, split, len(candidates), missing.get((index, split)), error_score,
+                _num_samples(test))
             ordered.append(fit)
             out.append({key: fit[key] for key in ("test_scores", "train_scores", "n_test_samples", "fit_time",
                                                   "score_time", "fit_error") if key != "train_scores"
@@ -246,10 +247,8 @@ def lost_fit(task: FitTask, candidate: dict[str, Any], index: int, split: int, n
 def fingerprint(task: FitTask, candidates: Sequence[dict[str, Any]]) -> str:
     """A hash of what the fits depend on (data, folds, estimator, candidates, scoring), so
     that fitting again under the same experiment name resumes only the same search."""
-    from joblib import hash as joblib_hash
-
-    return str(joblib_hash((task.X, task.y, task.splits, task.estimator, list(candidates), task.scorer,
-                            task.fit_params, task.score_params, task.return_train_score, task.error_score)))
+    return content_hash((task.X, task.y, task.splits, task.estimator, list(candidates), task.scorer,
+                            task.fit_params, task.score_params, task.return_train_score, task.error_score))
 
 
 class GridSearchCV(_RungFit, _SkGridSearchCV):

@@ -15,7 +15,7 @@ import numpy as np
 
 import rung
 
-from ._experiment import run_experiment
+from ._experiment import content_hash, run_experiment
 from ._fits import append_fit
 
 if TYPE_CHECKING:
@@ -89,9 +89,7 @@ def sweep(estimator: Any, param_name: str, param_range: Iterable[Any], X: Any, y
                           durable=experiment is not None, config=get_config())
     space: dict[str, Any] = {"value": rung.choice(list(range(len(values))))}
     if experiment is not None:
-        from joblib import hash as joblib_hash
-
-        space["fingerprint"] = rung.constant(str(joblib_hash((X, y, splits, estimator, param_name, values, scoring))))
+        space["fingerprint"] = rung.constant(content_hash((X, y, splits, estimator, param_name, values, scoring)))
     run = run_experiment(objective, space, n_trials=len(values), n_jobs=n_jobs, backend=backend,
                          experiment=experiment, storage=storage, searcher="grid")
     n_splits = len(splits)
@@ -109,9 +107,10 @@ def sweep(estimator: Any, param_name: str, param_range: Iterable[Any], X: Any, y
     if plot is not None:
         import matplotlib.pyplot as plt
 
-        ax = plot_sweep(table)
-        ax.figure.savefig(plot, dpi=120, bbox_inches="tight")
-        plt.close(ax.figure)
+        figure, ax = plt.subplots(figsize=(6.4, 4.2))
+        plot_sweep(table, ax)
+        figure.savefig(plot, dpi=120, bbox_inches="tight")
+        plt.close(figure)
     return table
 
 

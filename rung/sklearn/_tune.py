@@ -28,7 +28,7 @@ from rung.space import Domain
 
 from ._experiment import Run, reissue_warnings, run_experiment
 from ._fits import CandidateFits, FitTask, Levels
-from ._search import RUNG_PARAMETERS, SearchContext, _RungFit, lost_fit
+from ._search import RUNG_PARAMETERS, SearchContext, _RungFit, fingerprint, lost_fit
 
 SCHEDULERS = ("asha", "successive_halving", "sh", "hyperband")
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -181,8 +181,6 @@ class TuneSearchCV(_RungFit, BaseSearchCV):
         space = dict(codec.rung_space)
         name = context.experiment_name()
         if name is not None:
-            from ._search import fingerprint
-
             space["fingerprint"] = rung.constant(fingerprint(task, [{"space": repr(sorted(self.space.items()))}]))
         run = run_experiment(
             CandidateFits(task, codec.decode, levels, seed or 0), space, n_trials=self.n_trials,
