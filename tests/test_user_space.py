@@ -251,3 +251,18 @@ def test_constant_passes_a_sequence_itself_to_every_trial():
     assert "Constant([64, 64])" in repr(space)
     assert rung.Space(eval(repr(space).replace("Constant", "rung.constant").replace("uniform", "rung.uniform")
                            .removeprefix("Space(").removesuffix(")"))) == space
+
+
+def test_a_list_in_a_yaml_spec_space_is_refused_with_the_fixes(tmp_path):
+    from rung.spec import SpecError, load_spec
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: x\ntrial:\n  function: user_objectives:syne_tune_function\n"
+                    "space:\n  x: {type: uniform, low: 0, high: 1}\n  width: [16, 32]\nmetric: loss\n")
+    with pytest.raises(SpecError) as info:
+        load_spec(spec)
+    message = str(info.value)
+    assert "spec.yaml:6: space.width: a list is ambiguous" in message
+    assert "{type: choice, values: [16, 32]}" in message and "{type: constant, value: [16, 32]}" in message
+    spec.write_text(spec.read_text().replace("width: [16, 32]", "width: {type: constant, value: [16, 32]}"))
+    assert load_spec(spec).space["width"].value == [16, 32]

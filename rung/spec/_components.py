@@ -29,6 +29,12 @@ def build_space(data: Any, check: Checker) -> Space:
     for name, value in data.items():
         if not isinstance(name, str) or not name:
             raise check.error((*path, name), f"parameter names must be non-empty strings, got {describe(name)}")
+        if isinstance(value, list):  # a list looks like a choice or a range: say which to write
+            raise check.error((*path, name), (
+                f"a list is ambiguous, got {describe(value)}: write {{type: choice, values: {value}}} to pick one, "
+                f"{{type: uniform, low: ..., high: ...}} for a range, or {{type: constant, value: {value}}} "
+                "to pass the list itself to every trial"
+            ))
         saved[name] = value if isinstance(value, dict) else {"type": "constant", "value": value}
     try:
         space = Space.from_dict(saved)
