@@ -75,13 +75,18 @@ def test_learning_curves_draw_every_report_coloured_by_outcome_with_rung_levels(
     axes = fig.axes[0]
     ends = views.outcomes(result)
     colors = outcome_colors(ends.values())
-    lines = lines_by_gid(axes, "trial-")
-    assert len(lines) == len(result.trial_records)
-    for trial_id, group in result.reports.groupby("trial_id"):
-        line = lines[f"trial-{trial_id}"]
-        assert list(line.get_xdata()) == list(group["epoch"])
-        assert np.allclose(line.get_ydata(), group["loss"])
-        assert to_hex(line.get_color()) == colors[ends[trial_id]]
+    collections = {c.get_gid(): c for c in axes.collections}
+    assert sorted(collections) == sorted(f"outcome-{o}" for o in set(ends.values()))
+    for outcome, collection in collections.items():
+        outcome = outcome[len("outcome-"):]
+        trial_ids = sorted(t for t, o in ends.items() if o == outcome)
+        segments = collection.get_segments()
+        assert len(segments) == len(trial_ids)
+        for trial_id, segment in zip(trial_ids, segments):
+            group = result.reports[result.reports.trial_id == trial_id]
+            assert list(segment[:, 0]) == list(group["epoch"])
+            assert np.allclose(segment[:, 1], group["loss"])
+        assert to_hex(collection.get_colors()[0]) == colors[outcome]
     rungs = lines_by_gid(axes, "rung-")
     assert sorted(float(line.get_xdata()[0]) for line in rungs.values()) == result.decision_levels() == [1, 3, 9, 27]
     assert axes.get_xlabel() == "epoch" and axes.get_ylabel() == "loss"
@@ -126,13 +131,14 @@ def test_metric_per_rung_includes_the_top_rung_highlights_the_best_and_has_no_st
     assert np.allclose(line.get_ydata(), [reports[level] for level in (1, 3, 9, 27)])
     assert axes.get_xlabel() == "rung level (epoch)" and axes.get_ylabel() == "loss"
     # every other trial has one line through the levels it reached
-    others = lines_by_gid(axes, "trial-")
-    assert len(others) == len(result.trial_records) - 1
-    for trial in result.trial_records:
-        if trial.trial_id != best.trial_id:
-            reached = [lv for lv in (1, 3, 9, 27) if result.reports[result.reports.trial_id == trial.trial_id]
-                       ["epoch"].max() >= lv]
-            assert list(others[f"trial-{trial.trial_id}"].get_xdata()) == reached
+    (others,) = [c for c in axes.collections if c.get_gid() == "trials"]
+    rest = sorted(t.trial_id for t in result.trial_records if t.trial_id != best.trial_id)
+    assert len(others.get_segments()) == len(rest)
+    for trial_id, segment in zip(rest, others.get_segments()):
+        reports = result.reports[result.reports.trial_id == trial_id].set_index("epoch")["loss"]
+        reached = [lv for lv in (1, 3, 9, 27) if reports.index.max() >= lv]
+        assert list(segment[:, 0]) == reached
+        assert np.allclose(segment[:, 1], [reports[lv] for lv in reached])
 
 
 def test_metric_per_rung_log_axis_only_when_values_span_decades(store):
@@ -238,11 +244,17 @@ def test_timeline_packs_stays_on_at_most_n_workers_without_overlap(result):
         lane = lane.sort_values("start")
         assert (lane["start"].to_numpy()[1:] >= lane["end"].to_numpy()[:-1] - 1e-9).all()
     axes = mpl.timeline(result).axes[0]
-    bars = {p.get_gid(): p for p in axes.patches}
-    for row in table.itertuples():
-        bar = bars[f"trial-{row.trial_id}"]
-        assert (bar.get_x(), bar.get_width()) == pytest.approx((row.start, row.end - row.start))
+    drawn = []
+    for collection in axes.collections:  # one per (outcome, lane): rectangles (x0, y0) .. (x1, y1)
+        outcome, lane = collection.get_gid().split("@")
+        for path in collection.get_paths():
+            (x0, y0), (x1, y1) = path.vertices.min(axis=0), path.vertices.max(axis=0)
+            drawn.append((outcome, int(lane), round(x0, 9), round(x1, 9), round((y0 + y1) / 2, 9)))
+    expected = [(o, lane, round(s, 9), round(e, 9), float(lane))
+                for o, lane, s, e in zip(table["outcome"], table["lane"], table["start"], table["end"])]
+    assert sorted(drawn) == sorted(expected)
     assert (axes.get_xlabel(), axes.get_ylabel()) == ("wall-clock (s)", "worker slot")
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == views.ordered_outcomes(table["outcome"])
 
 
 def test_promoted_trials_have_one_stay_per_start(store):
@@ -280,7 +292,7 @@ def test_a_running_trial_shows_as_running_from_stored_records():
     assert table[["trial_id", "lane", "start", "end", "outcome", "running"]].values.tolist() == [
         [0, 0, 0.0, 4.0, "stopped at 1", False], [1, 1, 1.0, 10.0, "running", True]]
     axes = mpl.timeline(src).axes[0]
-    assert [p.get_hatch() for p in axes.patches] == [None, "//"]
+    assert {c.get_gid(): c.get_hatch() for c in axes.collections} == {"stopped at 1@0": None, "running@1": "//"}
     curves = views.learning_curves(src)
     assert curves.points.values.tolist() == [[0, 1.0, 3.0, "stopped at 1"], [1, 1.0, 2.0, "running"]]
 

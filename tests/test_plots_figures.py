@@ -41,10 +41,22 @@ def test_learning_curves_one_trace_per_trial_with_its_reports_and_outcome_colour
     assert isinstance(fig, go.Figure)
     ends = views.outcomes(result)
     colors = outcome_colors(ends.values())
-    assert len(fig.data) == len(result.trial_records)
-    for trace, (trial_id, group) in zip(fig.data, result.reports.groupby("trial_id")):
-        assert list(trace.x) == list(group["epoch"]) and np.allclose(trace.y, group["loss"])
-        assert trace.name == ends[trial_id] and trace.line.color == colors[ends[trial_id]]
+    assert [trace.name for trace in fig.data] == views.ordered_outcomes(ends.values())
+    for trace in fig.data:
+        assert trace.line.color == colors[trace.name]
+        ids = sorted(t for t, o in ends.items() if o == trace.name)
+        expected_x, expected_y = [], []
+        for trial_id in ids:
+            group = result.reports[result.reports.trial_id == trial_id]
+            if expected_x:
+                expected_x.append(None)
+                expected_y.append(None)
+            expected_x += group["epoch"].tolist()
+            expected_y += group["loss"].tolist()
+        assert list(trace.x) == expected_x
+        assert [v is None for v in trace.y] == [v is None for v in expected_y]
+        assert np.allclose([v for v in trace.y if v is not None], [v for v in expected_y if v is not None])
+        assert set(trace.customdata) - {None} == set(ids)
     assert sorted(shape.x0 for shape in fig.layout.shapes) == result.decision_levels()
     assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.title.text == "loss"
 

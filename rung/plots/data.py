@@ -298,6 +298,18 @@ def learning_curves(source: "ViewInput | TuningResult", resource_attr: str | Non
                       metric=src.metric, outcomes=ordered_outcomes(ends.values()))
 
 
+def polylines(points: pd.DataFrame, x: str = "x", y: str = "value") -> tuple[list[int], list[np.ndarray]]:
+    """Each trial's points as an ``(n, 2)`` array of ``(x, y)``, in trial id order, without
+    a Python loop over rows (the renderers draw one collection per colour from these)."""
+    if points.empty:
+        return [], []
+    ordered = points.sort_values("trial_id", kind="stable")
+    ids = ordered["trial_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    xy = np.column_stack([ordered[x].to_numpy(dtype=float), ordered[y].to_numpy(dtype=float)])
+    return [int(i) for i in ids[starts]], np.split(xy, starts[1:])
+
+
 # -- the incumbent ---------------------------------------------------------------------------
 @dataclass
 class IncumbentData:
@@ -375,15 +387,16 @@ def metric_per_rung(source: "ViewInput | TuningResult", resource_attr: str | Non
     frame = pd.DataFrame({"trial_id": reports["trial_id"].astype(int), "r": resource,
                           "value": pd.to_numeric(reports[src.metric], errors="coerce")})
     best_id = src.best_trial_id()
-    rows = []
-    for trial_id, group in frame.groupby("trial_id", sort=True):
-        for level in levels:
-            reached = group[group["r"] >= level - 1e-9 * max(1.0, abs(level))]
-            if reached.empty:
-                break
-            rows.append({"trial_id": int(str(trial_id)), "level": level,
-                         "value": float(reached["value"].iloc[0]), "best": int(str(trial_id)) == best_id})
-    points = pd.DataFrame(rows, columns=["trial_id", "level", "value", "best"])
+    parts = []
+    for level in levels:  # a trial's value at a level: its first report at or past it
+        reached = frame[frame["r"] >= level - 1e-9 * max(1.0, abs(level))]
+        first = reached.groupby("trial_id", sort=True)["value"].first()
+        parts.append(pd.DataFrame({"trial_id": first.index.to_numpy(dtype=int), "level": level,
+                                   "value": first.to_numpy(dtype=float)}))
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["trial_id", "level", "value"])
+    rows = rows.sort_values(["trial_id", "level"], ignore_index=True)
+    rows["best"] = rows["trial_id"] == best_id
+    points = rows[["trial_id", "level", "value", "best"]]
     return RungData(points=points, levels=list(levels), log_scale=spans_decades(points["value"]),
                     best_trial_id=best_id, resource_attr=attr, metric=src.metric)
 
@@ -478,7 +491,7 @@ def slices(source: "ViewInput | TuningResult", params: Sequence[str] | None = No
 
 
 def importance(source: "ViewInput | TuningResult", params: Sequence[str] | None = None, seed: int = 0,
-               n_repeats: int = 10) -> pd.DataFrame:
+               n_repeats: int = 5) -> pd.DataFrame:
     """How much each parameter explains the metric: the permutation importance of each
     parameter in a random forest fitted on the trials (scikit-learn), mean and std over
     ``n_repeats`` shuffles, sorted from most to least important.
@@ -499,7 +512,7 @@ def importance(source: "ViewInput | TuningResult", params: Sequence[str] | None 
         raise ValueError("parameter importance needs at least one parameter")
     features = data.table[data.params].to_numpy(dtype=float)
     target = data.table["value"].to_numpy(dtype=float)
-    model = RandomForestRegressor(n_estimators=100, min_samples_leaf=2, random_state=seed)
+    model = RandomForestRegressor(n_estimators=50, min_samples_leaf=2, random_state=seed)
     model.fit(features, target)
     scores = permutation_importance(model, features, target, n_repeats=n_repeats, random_state=seed)
     frame = pd.DataFrame({"param": data.params, "importance": scores.importances_mean,

@@ -34,22 +34,39 @@ def _layout(fig: "go.Figure", title: str, x: str, y: str, **extra: Any) -> "go.F
     return fig
 
 
+def _gapped(ids: list[int], lines: list[np.ndarray]) -> tuple[list[Any], list[Any], list[Any]]:
+    """Polylines as one x/y series with None between trials (plotly draws gaps there)."""
+    x: list[Any] = []
+    y: list[Any] = []
+    custom: list[Any] = []
+    for trial_id, line in zip(ids, lines):
+        if x:
+            x.append(None)
+            y.append(None)
+            custom.append(None)
+        x.extend(line[:, 0].tolist())
+        y.extend(line[:, 1].tolist())
+        custom.extend([trial_id] * len(line))
+    return x, y, custom
+
+
 def learning_curves(source: Any, resource_attr: str | None = None) -> "go.Figure":
     go = _go()
     curves = views.learning_curves(source, resource_attr)
     src = views.view_input(source)
     colors = outcome_colors(curves.outcomes)
     fig = go.Figure()
-    shown: set[str] = set()
-    for trial_id, group in curves.points.groupby("trial_id", sort=True):
-        outcome = str(group["outcome"].iloc[0])
-        fig.add_trace(go.Scatter(
-            x=group["x"].tolist(), y=group["value"].tolist(), mode="lines+markers", name=outcome,
-            legendgroup=outcome, showlegend=outcome not in shown, line={"color": colors[outcome], "width": 1},
-            marker={"size": 4}, customdata=[int(str(trial_id))] * len(group),
-            hovertemplate=f"trial {trial_id}<br>{curves.x_label}=%{{x}}<br>{curves.metric}=%{{y}}<extra>{outcome}</extra>",
+    for outcome in curves.outcomes:  # one trace per outcome, trials separated by gaps
+        part = curves.points[curves.points["outcome"] == outcome]
+        if part.empty:
+            continue
+        x, y, ids = _gapped(*views.polylines(part))
+        fig.add_trace(go.Scattergl(
+            x=x, y=y, mode="lines+markers", name=outcome, line={"color": colors[outcome], "width": 1},
+            marker={"size": 4}, customdata=ids, connectgaps=False,
+            hovertemplate=f"trial %{{customdata}}<br>{curves.x_label}=%{{x}}<br>{curves.metric}=%{{y}}"
+                          f"<extra>{outcome}</extra>",
         ))
-        shown.add(outcome)
     for level in curves.levels:
         fig.add_vline(x=level, line={"dash": "dot", "color": "#999999", "width": 1})
     if views.spans_decades(curves.points["value"]):
@@ -100,15 +117,12 @@ def metric_per_rung(source: Any, resource_attr: str | None = None,
     data = views.metric_per_rung(source, resource_attr, levels)
     src = views.view_input(source)
     fig = go.Figure()
-    first = True
-    for trial_id, group in data.points.groupby("trial_id", sort=True):
-        if trial_id == data.best_trial_id:
-            continue
-        fig.add_trace(go.Scatter(x=group["level"].tolist(), y=group["value"].tolist(), mode="lines+markers",
-                                 line={"color": "#1f77b4", "width": 1}, opacity=0.5, name="trials",
-                                 legendgroup="trials", showlegend=first,
-                                 hovertemplate=f"trial {trial_id}<br>level %{{x}}<br>%{{y}}<extra></extra>"))
-        first = False
+    others = data.points[~data.points["best"]]
+    if len(others):
+        x, y, ids = _gapped(*views.polylines(others, "level", "value"))
+        fig.add_trace(go.Scattergl(x=x, y=y, mode="lines+markers", line={"color": "#1f77b4", "width": 1},
+                                   opacity=0.5, name="trials", customdata=ids, connectgaps=False,
+                                   hovertemplate="trial %{customdata}<br>level %{x}<br>%{y}<extra></extra>"))
     best = data.points[data.points["best"]]
     if len(best):
         fig.add_trace(go.Scatter(x=best["level"].tolist(), y=best["value"].tolist(), mode="lines+markers",

@@ -12,6 +12,9 @@ import math
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from . import data as views
 from ._style import BEST_COLOR, METRIC_COLORSCALE, outcome_colors, wrap_title
@@ -58,24 +61,29 @@ def learning_curves(source: Any, resource_attr: str | None = None) -> "Figure":
     src = views.view_input(source)
     fig, axes = _figure()
     colors = outcome_colors(curves.outcomes)
-    labelled: set[str] = set()
-    for trial_id, group in curves.points.groupby("trial_id", sort=True):
-        outcome = str(group["outcome"].iloc[0])
-        label = outcome if outcome not in labelled else None
-        labelled.add(outcome)
-        axes.plot(group["x"], group["value"], marker="o", markersize=2.5, linewidth=1, alpha=0.8,
-                  color=colors[outcome], label=label, gid=f"trial-{trial_id}")
+    handles = []
+    for outcome in curves.outcomes:  # one collection per outcome: fast with many trials
+        part = curves.points[curves.points["outcome"] == outcome]
+        if part.empty:
+            continue
+        ids, lines = views.polylines(part)
+        axes.add_collection(LineCollection(lines, colors=colors[outcome], linewidths=1, alpha=0.8,
+                                           gid=f"outcome-{outcome}"))
+        axes.plot(part["x"], part["value"], "o", markersize=2.5, color=colors[outcome], alpha=0.8,
+                  gid=f"points-{outcome}")
+        handles.append(Line2D([], [], color=colors[outcome], marker="o", markersize=3, label=outcome))
+    axes.autoscale_view()
     for level in curves.levels:
         axes.axvline(level, color="#999999", linestyle=":", linewidth=1, gid=f"rung-{level:g}")
     if curves.levels:
-        axes.plot([], [], color="#999999", linestyle=":", label="rung level")
+        handles.append(Line2D([], [], color="#999999", linestyle=":", label="rung level"))
     if views.spans_decades(curves.points["value"]):
         axes.set_yscale("log")
     axes.set_xlabel(curves.x_label)
     axes.set_ylabel(curves.metric)
     _title(axes, f"{src.experiment}: {curves.metric} of each trial")
-    if labelled:
-        axes.legend(fontsize=8, title="how it ended", title_fontsize=8)
+    if handles:
+        axes.legend(handles=handles, fontsize=8, title="how it ended", title_fontsize=8, loc="upper right")
     axes.grid(True, alpha=0.3)
     return fig
 
@@ -121,16 +129,16 @@ def metric_per_rung(source: Any, resource_attr: str | None = None,
     data = views.metric_per_rung(source, resource_attr, levels)
     src = views.view_input(source)
     fig, axes = _figure()
-    for trial_id, group in data.points.groupby("trial_id", sort=True):
-        if trial_id == data.best_trial_id:
-            continue
-        axes.plot(group["level"], group["value"], marker="o", markersize=3, linewidth=0.8, alpha=0.5,
-                  color="#1f77b4", gid=f"trial-{trial_id}")
+    others = data.points[~data.points["best"]]
+    _, lines = views.polylines(others, "level", "value")
+    axes.add_collection(LineCollection(lines, colors="#1f77b4", linewidths=0.8, alpha=0.5, gid="trials"))
+    axes.plot(others["level"], others["value"], "o", markersize=3, color="#1f77b4", alpha=0.5, gid="trial-points")
+    axes.autoscale_view()
     best = data.points[data.points["best"]]
     if len(best):
         axes.plot(best["level"], best["value"], marker="o", markersize=5, linewidth=2.2, color=BEST_COLOR,
                   label=f"best trial ({data.best_trial_id})", gid=f"best-{data.best_trial_id}", zorder=5)
-        axes.legend(fontsize=8)
+        axes.legend(fontsize=8, loc="upper right")
     if len(data.levels) > 1 and min(data.levels) > 0 and max(data.levels) / min(data.levels) >= 4:
         axes.set_xscale("log")
     _level_ticks(axes, data.levels)
@@ -151,8 +159,6 @@ def _axis_values(table: Any, name: str, data: views.ParamTable) -> Any:
 def parallel_coordinates(source: Any, params: Sequence[str] | None = None) -> "Figure":
     """One vertical axis per parameter and one for the metric; one line per trial, coloured
     by the metric (each axis scaled to its range; log parameters on a log scale)."""
-    from matplotlib.collections import LineCollection
-
     data = views.parallel_coordinates(source, params)
     src = views.view_input(source)
     names = [*data.params, "value"]
@@ -293,22 +299,25 @@ def timeline(source: Any) -> "Figure":
     lanes = int(table["lane"].max()) + 1 if len(table) else 1
     fig, axes = _figure(8, 1.6 + 0.35 * lanes)
     colors = outcome_colors(table["outcome"])
-    labelled: set[str] = set()
-    for trial_id, lane, start, end, outcome, running in zip(
-            table["trial_id"], table["lane"], table["start"].to_numpy(float), table["end"].to_numpy(float),
-            table["outcome"].astype(str), table["running"]):
-        axes.barh(int(lane), end - start, left=start, height=0.8, color=colors[outcome],
-                  edgecolor="white", linewidth=0.5, hatch="//" if running else None,
-                  label=outcome if outcome not in labelled else None, gid=f"trial-{trial_id}")
-        labelled.add(outcome)
+    handles = []
+    for outcome in views.ordered_outcomes(table["outcome"]):  # one collection per (outcome, lane)
+        part = table[table["outcome"] == outcome]
+        for lane, stays in part.groupby("lane", sort=True):
+            spans = list(zip(stays["start"].to_numpy(dtype=float),
+                             (stays["end"] - stays["start"]).to_numpy(dtype=float)))
+            axes.broken_barh(spans, (int(str(lane)) - 0.4, 0.8), facecolors=colors[outcome], edgecolor="white",
+                             linewidth=0.5, hatch="//" if outcome == "running" else None,
+                             gid=f"{outcome}@{lane}")
+        handles.append(Patch(facecolor=colors[outcome], hatch="//" if outcome == "running" else None, label=outcome))
+    axes.set_xlim(0, max(float(table["end"].max()) if len(table) else 1.0, 1e-9) * 1.02)
     axes.set_yticks(range(lanes))
     axes.set_yticklabels([str(i) for i in range(lanes)])
     axes.set_ylim(lanes - 0.5, -0.5)
     axes.set_xlabel("wall-clock (s)")
     axes.set_ylabel("worker slot")
     _title(axes, f"{src.experiment}: trials on workers")
-    if labelled:
-        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if handles:
+        axes.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.grid(True, axis="x", alpha=0.3)
     return fig
 
