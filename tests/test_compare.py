@@ -209,3 +209,19 @@ def test_the_cli_compares_the_methods_of_a_spec(tmp_path, capsys):
     assert loaded.runs["trials"].tolist() == [6, 6, 6, 6]
     assert main(["compare", str(tmp_path / "spec.yaml"), "--methods", "bogus", "--storage", url]) == 2
     assert "unknown method 'bogus'" in capsys.readouterr().err
+
+
+def quadratic(config):
+    return (config["x"] - 0.3) ** 2
+
+
+def test_a_plain_function_runs_in_worker_processes_on_the_wall_clock(tmp_path):
+    comparison = rung.compare(quadratic, SPACE, metric="loss", methods=["random", "tpe"], seeds=2, max_trials=5,
+                              storage=tmp_path / "s.db", jobs=2, name="wall")
+    assert comparison.clock == "wall-clock (s)"
+    runs = comparison.runs
+    assert runs["trials"].tolist() == [5, 5, 5, 5]
+    for row in runs.itertuples():
+        result = rung.load(row.experiment, tmp_path / "s.db")
+        assert row.final == min(t.metric_value for t in result.trial_records)
+        assert result.stop_reason == "max_trials"
