@@ -216,7 +216,7 @@ def test_warm_start_feeds_every_level(name, tmp_path):
     result = rung.Tuner(per_epoch, SPACE, metric="loss", searcher=searcher, scheduler=ASHA(max_resource=EPOCHS),
                         max_trials=3, backend="inprocess", verbose=0, storage=url, experiment="new",
                         warm_start="old").run()
-    assert result.warm_start["used"] == completed >= 3  # warm start feeds completed trials
+    assert result.warm_start["by_status"]["completed"] == completed >= 3  # completed trials (and stopped ones) are fed
     assert searcher.observations()[9.0] >= completed  # at the level of their last report
 
 

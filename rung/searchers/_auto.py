@@ -146,6 +146,12 @@ class Auto(Searcher):
         self._apply_cost_rule()
         return config
 
+    def prepend_starting_points(self, points: Iterable[Mapping[str, Any]]) -> None:
+        if self.delegate is None:
+            super().prepend_starting_points(points)
+        else:
+            self.delegate.prepend_starting_points(points)
+
     def observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
         self._resolved().observe(config, metrics)
         self._note_result("observe", config, metrics)

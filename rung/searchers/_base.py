@@ -76,6 +76,13 @@ class Searcher(ABC):
         self._n_starting_used += 1
         return self.space.sample(self.rng, fixed=fixed)
 
+    def prepend_starting_points(self, points: Iterable[Mapping[str, Any]]) -> None:
+        """Try ``points`` next, before any starting point not used yet (warm start puts the
+        best parent config here). Checked like ``points_to_evaluate``; searchers that take no
+        starting points (Grid) never use them."""
+        remaining = self._starting_points[self._n_starting_used:]
+        self._set_starting_points([*points, *remaining])
+
     @abstractmethod
     def suggest(self) -> dict[str, Any] | None:
         """The next config to evaluate, or ``None`` when the searcher has nothing left."""

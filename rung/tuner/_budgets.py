@@ -108,6 +108,11 @@ class Budgets:
         return "search_exhausted" if self.allows_new_trial(n_trials) else "max_trials"
 
 
+#: Stops of the whole experiment that cut trials short without judging them: a resume
+#: continues those trials (from their checkpoints) instead of leaving them stopped.
+RESUMABLE_STOPS = ("stop_requested", "interrupted", "max_wallclock")
+
+
 class StopSignal:
     """The first reason the experiment must end; later ones are ignored."""
 

@@ -24,7 +24,7 @@ from ..schedulers import Action, Decision, ResumeTrial, Scheduler, StartTrial
 from ..searchers import _prefetch
 from ..storage import EventRecord, Recorder, ReportRecord
 from ..trial._record import Report, Trial, TrialStatus
-from ._budgets import Budgets, StopRequests, StopSignal
+from ._budgets import RESUMABLE_STOPS, Budgets, StopRequests, StopSignal
 from ._callbacks import Callback
 from ._failures import FailureWatch
 from ._outcomes import PendingEnd, classify, metric_problem
@@ -62,6 +62,7 @@ class EventLoop:
         self._deadlines: dict[int, float] = {}
         self._segment_start: dict[int, float] = {}
         self._terminating = False
+        self._cut: set[int] = set()  # trials ended by the experiment's stop, not by a decision on them
         self.failures = FailureWatch(budgets.max_initial_failures)  # the first trials all failing alike
         self.resource_check = ResourceCheck(scheduler)  # reports must hold the scheduler's resource
         # Real time: model-based suggestions are computed ahead, on a background thread.
@@ -100,6 +101,7 @@ class EventLoop:
             if self.stop and not self._terminating:
                 self._terminating = True
                 for trial_id in list(self.state.running_ids):
+                    self._cut.add(trial_id)
                     self._terminate(trial_id, TrialStatus.STOPPED, self.stop.message())
             self.backend.wait(self._wait_timeout())
             self._check_clock()
@@ -108,6 +110,7 @@ class EventLoop:
         """End the run now (Ctrl-C): stop and record every running trial."""
         self.stop.request("interrupted", "interrupted by the user")
         for trial_id in list(self.state.running_ids):
+            self._cut.add(trial_id)
             self._terminate(trial_id, TrialStatus.STOPPED, "experiment interrupted")
             self.on_end(trial_id, TrialOutcome(OutcomeKind.KILLED))  # the backend will not report it
 
@@ -232,6 +235,7 @@ class EventLoop:
 
     def _decide(self, trial: Trial, metrics: dict[str, Any]) -> Decision:
         if self.stop:
+            self._cut.add(trial.trial_id)
             return Decision.stop(self.stop.message())
         now = self.now()
         deadline = self._deadlines.get(trial.trial_id)
@@ -242,6 +246,7 @@ class EventLoop:
         spent = self.budgets.wallclock_spent(now)
         if spent is not None:
             self.stop.request("max_wallclock", spent)
+            self._cut.add(trial.trial_id)
             return Decision.stop(self.stop.message())
         return self._timed(self.scheduler.on_report, trial, metrics)
 
@@ -268,7 +273,9 @@ class EventLoop:
         else:
             trial.end_reason = verdict.reason
         self._tell_scheduler(trial)
-        self.record_end(trial, now)
+        cut = trial_id in self._cut and trial.status is TrialStatus.STOPPED and self.stop.reason in RESUMABLE_STOPS
+        self._cut.discard(trial_id)
+        self.record_end(trial, now, interrupted=self.stop.reason if cut else None)
         if trial.status is not TrialStatus.PAUSED:
             self._close(trial, now)
         self.callbacks.on_trial_end(self.state, trial)  # sees the counts and incumbent updated
@@ -307,11 +314,17 @@ class EventLoop:
         if alike is not None and not self.stop:
             self.stop.request("initial_failures", alike)  # the tuner warns with the traceback
 
-    def record_end(self, trial: Trial, now: float, abandoned: bool = False) -> None:
-        """Log that ``trial`` left its worker (or, ``abandoned``, that a pause became a stop)."""
+    def record_end(self, trial: Trial, now: float, abandoned: bool = False, interrupted: str | None = None) -> None:
+        """Log that ``trial`` left its worker (or, ``abandoned``, that a pause became a stop).
+
+        ``interrupted`` (the stop reason) marks a trial the experiment's own stop cut short
+        (``rung stop``, Ctrl-C, ``max_wallclock``): a resume continues it from its checkpoint.
+        """
         payload: dict[str, Any] = {"status": trial.status.value}
         if abandoned:
             payload["abandoned"] = True
+        if interrupted is not None:
+            payload["interrupted"] = interrupted
         self._record(EventRecord(self.state.take_seq(), "end", trial.trial_id, now, payload), trial)
 
     def _record(self, entry: EventRecord | ReportRecord, trial: Trial | None = None) -> None:

@@ -6,6 +6,11 @@ its seed, so feeding a fresh searcher and scheduler the same calls in the same o
 rebuilds their state exactly (random streams included) without pickling anything. Each
 stored start asks ``scheduler.suggest()`` again (and checks the same config comes back),
 each accepted report goes to ``on_report``, each end to the matching hook.
+
+A trial that the experiment's own stop cut short (``rung stop``, Ctrl-C, ``max_wallclock``:
+its end event says ``interrupted``) was not judged: the replay skips that end, so the
+scheduler sees it as still running, and the resumed run relaunches it (a "restart", from
+its checkpoint), as HyperDrive's ``resume_child_runs`` continues interrupted child runs.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ def replay(scheduler: Scheduler, objective: Objective, log: LogSlice, elapsed: f
     live: dict[int, Trial] = {}  # the trials as the scheduler saw them at each point of the log
     mismatched: list[int] = []
     last_action: dict[int, tuple[str, str | None]] = {}
+    interrupted: set[int] = set()  # cut short by a stop of the experiment, not relaunched since
     for entry in log.entries:
         if isinstance(entry, ReportRecord):
             _replay_report(scheduler, objective.metric, live, entry)
@@ -62,12 +68,15 @@ def replay(scheduler: Scheduler, objective: Objective, log: LogSlice, elapsed: f
             live[trial_id] = trial
             scheduler.on_start(trial)
         elif entry.kind in ("resume", "restart"):
+            interrupted.discard(trial_id)
             trial = live[trial_id]
             if entry.kind == "resume":
                 scheduler.suggest(payload.get("allow_new", True))
             trial.status = TrialStatus.RUNNING
             trial.resource = payload.get("resource")
             scheduler.on_start(trial)
+        elif entry.kind == "end" and payload.get("interrupted"):
+            interrupted.add(trial_id)  # not judged: it goes on when the experiment does
         elif entry.kind == "end":
             _replay_end(scheduler, live[trial_id], payload)
     elapsed = max(elapsed, state.last_time)
@@ -77,7 +86,10 @@ def replay(scheduler: Scheduler, objective: Objective, log: LogSlice, elapsed: f
         for trial_id, reason in scheduler.take_abandoned()
         if trial_id in stored and stored[trial_id].status is TrialStatus.PAUSED  # decided, not yet recorded
     }
-    relaunch = [t for t in stored.values() if not t.status.is_finished and t.status is not TrialStatus.PAUSED]
+    for trial_id in interrupted:
+        state.reopen(stored[trial_id])
+    relaunch = [t for t in stored.values()
+                if (not t.status.is_finished and t.status is not TrialStatus.PAUSED) or t.trial_id in interrupted]
     for trial in relaunch:
         state.running_ids.discard(trial.trial_id)  # not on a worker until relaunched
     return ReplayedState(state, relaunch, abandon_pending, elapsed, mismatched, carried_out)

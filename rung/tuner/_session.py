@@ -102,7 +102,7 @@ class ExperimentSession:
         self.store.claim(self.experiment_id)
         self._claimed = True
         if warm_start_from:
-            self.warm_start_summary = warm_start(searcher, space, objective.metric, self.store, list(warm_start_from))
+            self.warm_start_summary = warm_start(searcher, space, objective, self.store, list(warm_start_from))
         self.recorder = self.store.recorder(self.experiment_id)
         return workdir
 

@@ -35,6 +35,9 @@ class RunState:
         self.decision_rungs: set[float] = set()
         self.n_finished = 0
         self.n_failed = 0
+        #: Ids of the trials counted in ``n_finished`` (a trial a stop cut short and a resume
+        #: continued is counted again only when it ends again).
+        self.closed_ids: set[int] = set()
         #: Ids of the trials on a worker now.
         self.running_ids: set[int] = set()
         #: Sequence number of the next report or event (reports and events share one log).
@@ -106,16 +109,25 @@ class RunState:
 
     def close_trial(self, trial: Trial, now: float) -> None:
         """A trial ended for good (not paused): counts, and the incumbent if it improved."""
-        self.n_finished += 1
         self.last_time = max(self.last_time, now)
+        if trial.trial_id not in self.closed_ids:
+            self.closed_ids.add(trial.trial_id)
+            self.n_finished += 1
+            if trial.status is TrialStatus.FAILED:
+                self.n_failed += 1
         if trial.status is TrialStatus.FAILED:
-            self.n_failed += 1
             return
         value = trial.metric_value
         if value is None or not math.isfinite(value):
             return
         if self.objective.better(value, self.best_value):
             self.trajectory.append(TrajectoryPoint(now, value, trial.trial_id))
+
+    def reopen(self, trial: Trial) -> None:
+        """A trial that ended (cut short by a stop of the experiment) will run again."""
+        if trial.trial_id in self.closed_ids:
+            self.closed_ids.discard(trial.trial_id)
+            self.n_finished -= 1
 
     # -- rebuilding from a stored log ------------------------------------------------------
     @classmethod
@@ -149,6 +161,8 @@ class RunState:
                 self.note_decision(entry.details)
                 self.note_end(trial, entry.action, entry.reason, entry.details)
             return
+        if entry.kind in ("restart", "resume"):
+            self.reopen(trial)  # a stop had cut it short; a resumed run continued it
         if entry.kind == "end":
             status = entry.payload.get("status")
             if status != TrialStatus.PAUSED.value:

@@ -31,6 +31,7 @@ from ._callbacks import Callback, CallbackList
 from ._loop import EventLoop
 from ._failures import FailureConsole
 from ._paused import paused_note
+from ._warm_start import describe as describe_warm_start
 from ._progress import RichProgress
 from ._replay import replay
 from ._session import ExperimentSession, describe_parameters
@@ -237,6 +238,8 @@ class Tuner:
         progress = next((c for c in getattr(callbacks, "callbacks", ()) if isinstance(c, RichProgress)), None)
         if progress is not None:
             progress.announce(self._announcement(resumed=session.existing is not None))
+            if session.warm_start_summary:
+                progress.announce(describe_warm_start(session.warm_start_summary))
         try:
             self.backend.start(self.objective, loop, self.n_workers)
         except BaseException:
@@ -354,6 +357,9 @@ class Tuner:
         head += paused_note(result.trial_records, self.scheduler)
         if best is None:
             return head + "; no trial produced a value" + picked
+        parent = (result.warm_start or {}).get("best_parent")
+        if parent is not None:  # next to the new best, the best the parents had
+            picked += f"; best warm-start parent {parent['value']:.6g} ({parent['experiment']} trial {parent['trial_id']})"
         return head + f"; best {self.metric}={best.metric_value:.6g} (trial {best.trial_id})" + picked
 
 
