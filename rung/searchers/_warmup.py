@@ -1,7 +1,7 @@
 """Pay the model-based searchers' import costs in the background, not on the first trial.
 
 The GP family needs ``scipy.stats`` (its Sobol designs) and ``scipy.optimize``; importing
-them takes about half a second, which ``import rung`` (also done by every trial process)
+them and loading the Sobol direction numbers takes about half a second, which ``import rung`` (also done by every trial process)
 should not pay. :func:`start` imports them on a daemon thread as soon as a searcher that
 needs them is built; a suggestion that needs a module before the thread got to it simply
 waits for the import in progress (Python's import lock), never imports it twice.
@@ -17,9 +17,14 @@ _lock = threading.Lock()
 
 def _import_models() -> None:
     try:
-        from scipy.stats import qmc  # noqa: F401
+        import numpy as np
+        from scipy.stats import qmc
 
         from ._gp import _acquisition, _data, _fitting, _model  # noqa: F401
+
+        # The first Sobol engine loads scipy's direction numbers (about 30 ms), cached
+        # for the process: a throwaway engine here, on its own generator.
+        qmc.Sobol(2, scramble=True, rng=np.random.default_rng(0))
     except Exception:  # pragma: no cover - the searcher's own import reports it
         pass
 
