@@ -37,6 +37,7 @@ from rung.backends import RayBackend  # noqa: E402
 from rung.schedulers import ASHA  # noqa: E402
 
 STORE = 80 * 1024 * 1024
+EPOCH_SLEEP = 0.1  # seconds per epoch of the ASHA trials: enough that the nodes, not the driver, set the pace
 
 
 def trivial(config: dict) -> None:
@@ -149,7 +150,7 @@ def asha_run(address: str, shared: Path, name: str, n_trials: int, kill=None) ->
     if kill is not None:
         threading.Thread(target=kill, args=(times,), daemon=True).start()
     began = time.perf_counter()
-    result = rung.Tuner(epochs, {"x": rung.uniform(0.0, 1.0), "sleep": 0.02}, metric="loss", searcher="random",
+    result = rung.Tuner(epochs, {"x": rung.uniform(0.0, 1.0), "sleep": EPOCH_SLEEP}, metric="loss", searcher="random",
                         seed=11, scheduler=ASHA("epoch", max_resource=9), max_trials=n_trials, n_workers=3,
                         verbose=0, storage=":memory:", experiment=name, backend=backend, callbacks=[times]).run()
     elapsed = time.perf_counter() - began

@@ -270,9 +270,14 @@ class RayBackend(Backend):
             while not all(slot.ready for slot in self._slots):
                 if time.monotonic() > deadline:
                     waiting = sum(1 for slot in self._slots if not slot.ready)
-                    raise WorkerStartError(
-                        f"{waiting} of {n_workers} Ray slot(s) did not start within {self.start_timeout:g} s (each "
-                        f"asks for {ray_resources(self._resources)}); see `ray status` for what the cluster has")
+                    message = (f"{waiting} of {n_workers} Ray slot(s) did not start within {self.start_timeout:g} s "
+                               f"(each asks for {ray_resources(self._resources)}); see `ray status` for what the "
+                               "cluster has")
+                    if waiting == n_workers:
+                        raise WorkerStartError(message)
+                    warnings.warn(message + "; the run goes on, and they join when Ray places them",
+                                  RuntimeWarning, stacklevel=3)
+                    break
                 self.wait(0.1)
         except BaseException:
             self.shutdown()
@@ -430,9 +435,12 @@ class RayBackend(Backend):
         self._drop_unknown(fd, close=False)
         first = messages[0] if messages else None
         slot = None
-        if first is not None and len(first) == 3 and first[0] == "hello" and isinstance(first[2], dict):
-            slot = next((s for s in self._slots if s.conn is None and not s.ready and s.token == first[1]), None)
-        if slot is None or len(messages) > 1:
+        if first is not None and len(first) == 3 and first[0] == "hello" and isinstance(first[1], str) \
+                and isinstance(first[2], dict):
+            token = first[1]
+            slot = next((s for s in self._slots if s.conn is None and not s.ready
+                         and secrets.compare_digest(s.token, token)), None)
+        if slot is None or first is None or len(messages) > 1:
             conn.close()  # not one of our slots (or a slot speaking out of turn)
             return
         slot.conn = conn
