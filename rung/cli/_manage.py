@@ -142,21 +142,22 @@ def removable_workdir(experiment: ExperimentRecord, store: Storage) -> tuple[Pat
     return resolved, ""
 
 
-def nothing_to_resume(store: Storage, experiment: ExperimentRecord, max_trials: int | None) -> str | None:
+def nothing_to_resume(store: Storage, experiment: ExperimentRecord, max_trials: int | None,
+                      spec_max_trials: int | None) -> str | None:
     """Why ``rung resume`` has nothing to do for ``experiment``, and how to add trials; None
-    when resuming would run something (it was interrupted or stopped, or ``max_trials``,
-    the total, is above the trials it has)."""
+    when resuming would run something (it was interrupted or stopped, or the total number
+    of trials, ``max_trials`` or else the spec's ``spec_max_trials``, is above the trials it
+    has)."""
     if experiment.status != "finished":
         return None
     reason = experiment.stop_reason
     summary = next((e for e in store.list_experiments() if e.name == experiment.name), None)
     n_trials = 0 if summary is None else summary.n_trials
     hint = storage_hint(store)
-    stored = experiment.settings.get("max_trials")
-    total = max_trials if max_trials is not None else stored
+    total = max_trials if max_trials is not None else spec_max_trials
     more = f"rung resume {experiment.name} --max-trials {n_trials + 10}{hint}"
     if reason == "max_trials" and isinstance(total, int) and n_trials >= total:
-        given = "--max-trials" if max_trials is not None else "its max_trials"
+        given = "--max-trials" if max_trials is not None else "the spec's budget.max_trials"
         return (
             f"nothing to do: experiment {experiment.name!r} is finished with {n_trials} trials, and {given} is "
             f"{total} (a total, not a number to add). To run 10 more trials: {more}"

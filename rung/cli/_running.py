@@ -106,11 +106,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 f"its objective cannot be rebuilt here; resume it from Python with "
                 f"rung.Tuner(..., experiment={args.name!r}, resume=True)"
             )
-        nothing = nothing_to_resume(store, experiment, args.max_trials)
+        spec = ExperimentSpec.from_stored(experiment.spec)
+        nothing = nothing_to_resume(store, experiment, args.max_trials, spec.budget.max_trials)
         if nothing is not None:  # finished: say so, and how to add trials
             say(nothing)
             return EXIT_OK
-        spec = ExperimentSpec.from_stored(experiment.spec)
         overrides = {**_overrides(args, store), "experiment": args.name, "resume": True}
         return _run(spec, overrides, store, args.quiet)
     finally:
