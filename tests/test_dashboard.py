@@ -85,8 +85,12 @@ def test_views_hold_the_runs_data(run_store):
     stopped = [line["state"] for line in curves["lines"] if line["state"].startswith("stopped")]
     assert stopped and all(state.startswith("stopped at ") for state in stopped)
     incumbent = client.get("/api/experiments/asha/views/incumbent").json()
-    assert incumbent["time"]["y"] == pytest.approx([p.best_value for p in result.trajectory_points])
-    assert incumbent["time"]["trial"] == [p.trial_id for p in result.trajectory_points]
+    points = result.trajectory_points
+    assert incumbent["n_improvements"] == len(points)
+    assert incumbent["time"]["y"] == pytest.approx([p.best_value for p in points] + [points[-1].best_value])
+    assert incumbent["time"]["trial"] == [p.trial_id for p in points] + [points[-1].trial_id]
+    assert incumbent["time"]["x"][:-1] == pytest.approx([p.elapsed for p in points])
+    assert incumbent["time"]["x"][-1] >= points[-1].elapsed  # held to the end of the run
     rungs = client.get("/api/experiments/asha/views/rungs").json()
     assert [level["level"] for level in rungs["levels"]] == sorted(set(result.decision_rungs) | {9.0})
     params = client.get("/api/experiments/asha/views/params").json()

@@ -63,6 +63,7 @@ class ExperimentData:
         #: Bumped by every change; pages poll it to know when to redraw.
         self.version = 0
         self.last_seq = -1
+        self.last_time = 0.0  # latest time in the log read so far (seconds since the start)
         self.log_complete = False  # the reader has caught up with the log at least once
         self.decision_rungs: set[float] = set()
         # -- trials, indexed by trial id
@@ -142,6 +143,7 @@ class ExperimentData:
             for entry in page.entries:
                 if entry.seq <= self.last_seq:
                     continue  # already read
+                self.last_time = max(self.last_time, entry.time)
                 if isinstance(entry, ReportRecord):
                     self._take_report(entry)
                 else:

@@ -95,7 +95,7 @@ def summary(data: ExperimentData) -> dict[str, Any]:
         "n_reports": data.n_reports, "best_trial": best,
         "best_value": None if best is None else floats([values[best]])[0],
         "best_config": None if best is None else data.configs.get(best),
-        "elapsed": record.elapsed, "decision_time": record.decision_time,
+        "elapsed": elapsed(data), "decision_time": record.decision_time,
         "training_time": float(np.nansum(data.t_run_time.view())), "stop_reason": record.stop_reason,
         "stop_requested": record.stop_requested, "owner": record.owner, "created_at": record.created_at,
         "settings": record.settings, "parameters": parameter_kinds(data),
@@ -104,6 +104,12 @@ def summary(data: ExperimentData) -> dict[str, Any]:
                     "reports_read": data.n_reports, "trial_reports": int(data.t_reports.view().sum())},
         "metrics": sorted(data.extra), "dropped_metrics": sorted(data.dropped_metrics),
     }
+
+
+def elapsed(data: ExperimentData) -> float:
+    """Seconds the experiment has run: stored when a run ends; while it runs, the latest
+    time in its log."""
+    return max(data.record.elapsed or 0.0, data.last_time)
 
 
 def parameter_kinds(data: ExperimentData) -> list[dict[str, Any]]:
@@ -191,10 +197,16 @@ def incumbent(data: ExperimentData) -> dict[str, Any]:
     by_time = _improvements(ids[done], values[done] * data.sign, ended[done])
     by_trial = _improvements(ids[done], values[done] * data.sign, ids[done].astype(float))
     record = data.record
+    now = elapsed(data)
+    last_id = int(ids.max()) if len(ids) else 0
+    # The step line goes on to now (and to the latest trial): the incumbent still holds there.
+    time_x = floats(np.append(by_time[2], max(now, by_time[2][-1])) if len(by_time[2]) else by_time[2])
+    trial_x = np.append(by_trial[0], max(last_id, by_trial[0][-1])).tolist() if len(by_trial[0]) else []
+    extend = (lambda values: np.append(values, values[-1]) if len(values) else values)
     return {
-        "time": {"x": floats(by_time[2]), "y": floats(by_time[1] * data.sign), "trial": by_time[0].tolist()},
-        "trials": {"x": by_trial[0].tolist(), "y": floats(by_trial[1] * data.sign), "trial": by_trial[0].tolist()},
-        "n_finished": int(np.count_nonzero(done)), "elapsed": record.elapsed,
+        "time": {"x": time_x, "y": floats(extend(by_time[1]) * data.sign), "trial": extend(by_time[0]).tolist()},
+        "trials": {"x": trial_x, "y": floats(extend(by_trial[1]) * data.sign), "trial": extend(by_trial[0]).tolist()},
+        "n_finished": int(np.count_nonzero(done)), "n_improvements": int(len(by_time[0])), "elapsed": now,
         "decision_time": record.decision_time, "training_time": float(np.nansum(data.t_run_time.view())),
         "metric": data.metric,
     }

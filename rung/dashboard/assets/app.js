@@ -39,7 +39,7 @@ function rungShapes(rungs) {
 }
 
 function draw(id, traces, layout) {
-  const base = { margin: { l: 60, r: 20, t: 36, b: 48 }, legend: { orientation: "h" }, uirevision: id, font: { size: 12 } };
+  const base = { margin: { l: 60, r: 20, t: 36, b: 48 }, uirevision: id, font: { size: 12 } };
   Plotly.react(el(id), traces, Object.assign(base, layout), PLOT_CONFIG);
   state.drawn[id] = true;
 }
@@ -137,7 +137,7 @@ async function drawIncumbent() {
     { type: "bar", orientation: "h", y: ["time"], x: [inc.training_time], name: "training (sum over trials)", marker: { color: "#1f77b4" } },
     { type: "bar", orientation: "h", y: ["time"], x: [inc.decision_time], name: "decisions (searcher + scheduler)", marker: { color: "#ff7f0e" } },
   ], { barmode: "group", title: { text: "Training time and decision time (elapsed " + seconds(inc.elapsed) + ")" }, xaxis: { title: { text: "seconds" } }, margin: { l: 60, r: 20, t: 36, b: 40 } });
-  text("incumbent-note", "Every improvement of the " + inc.n_finished + " finished trials (exact).");
+  text("incumbent-note", "Every improvement (" + inc.n_improvements + ") of the " + inc.n_finished + " finished trials (exact), held to now.");
 }
 
 async function drawRungs() {
