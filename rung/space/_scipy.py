@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -116,7 +116,7 @@ def from_scipy(frozen: Any) -> Domain:
                 low, high = int(low), int(high)
             if low == high:
                 raise SpaceError(f"it has the single value {low!r}: use a constant")
-            return RandInt(low, high)
+            return RandInt(cast(int, low), cast(int, high))  # RandInt refuses non-integral bounds
         if name == "norm":
             return Normal(p["loc"], p["scale"])
         if name == "lognorm" and p["loc"] == 0 and p["scale"] > 0:
