@@ -119,6 +119,7 @@ def test_show_fits_an_80_column_terminal_with_the_end_reason_in_columns(home, ca
         if trial.status.value == "stopped":
             assert cells["rung"] == fmt_short(trial.end_details["rung"])
             assert cells["threshold"] == fmt_short(trial.end_details["threshold"])
+            assert cells["note"].startswith("not in the top")  # the verdict; the numbers have columns
             checked += 1
         else:
             assert cells["rung"] == "-"

@@ -11,6 +11,7 @@ parameter is missing where it is inactive, which makes pandas store the column a
 from __future__ import annotations
 
 import numbers
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..trial._record import Trial, TrialStatus
@@ -39,10 +40,21 @@ def end_fields(trial: Trial) -> dict[str, Any]:
     return empty
 
 
+# "loss=0.54 at rung epoch=1 is not in the top 1/3 ..." -> "not in the top 1/3 ..."
+_JUDGED = re.compile(r"^\S+=\S+ at .+? is (?P<why>.+)$")
+
+
 def short_reason(trial: Trial) -> str:
-    """The first line of why the trial ended (its error, else its reason), '' if none."""
+    """The first line of why the trial ended (its error, else its reason), '' if none; for a
+    scheduler's decision whose rung, value and threshold have their own columns, only the
+    verdict (``"not in the top 1/3 of 6 trials there"``)."""
     note = trial.error or trial.end_reason or ""
-    return note.splitlines()[0] if note else ""
+    line = note.splitlines()[0] if note else ""
+    if any(value is not None for value in end_fields(trial).values()):
+        judged = _JUDGED.match(line)
+        if judged:
+            return judged.group("why")
+    return line
 
 
 def _is_int(value: Any) -> bool:
