@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,22 +122,34 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--searchers", nargs="+", default=["random", "tpe", "auto"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the searchers, interleaved; ratios are medians over rounds")
     parser.add_argument("--first", action="store_true", help="also time run() -> first suggestion")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rows = []
     for case in args.cases:
-        for searcher in args.searchers:
-            row = run_case(case, searcher, args.seed)
-            rows.append(row)
-            print(f"{case:10s} {searcher:7s} {row['trials']:4d} trials  {row['trials_per_s']:7.1f} trials/s  "
-                  f"wall {row['wall_s']:6.2f} s  decisions {row['decision_s']:6.2f} s  "
-                  f"best {row['best']:.4g}  chosen {row['chosen']}", flush=True)
-        by = {r["searcher"]: r for r in rows if r["case"] == case}
-        if "random" in by:
-            ratios = ", ".join(f"{s} {r['trials_per_s'] / by['random']['trials_per_s']:.2f}"
-                               for s, r in by.items() if s != "random")
-            print(f"{case:10s} throughput relative to random: {ratios}", flush=True)
+        rounds = []
+        for round_ in range(args.repeat):
+            by: dict[str, dict[str, Any]] = {}
+            for searcher in args.searchers:
+                row = run_case(case, searcher, args.seed)
+                row["round"] = round_
+                rows.append(row)
+                by[searcher] = row
+                print(f"{case:10s} {searcher:7s} {row['trials']:4d} trials  {row['trials_per_s']:7.1f} trials/s  "
+                      f"wall {row['wall_s']:6.2f} s  decisions {row['decision_s']:6.2f} s  "
+                      f"best {row['best']:.4g}  chosen {row['chosen']}", flush=True)
+            rounds.append(by)
+        if "random" in args.searchers:
+            cells = []
+            for searcher in args.searchers:
+                if searcher == "random":
+                    continue
+                ratios = sorted(r[searcher]["trials_per_s"] / r["random"]["trials_per_s"] for r in rounds)
+                cells.append(f"{searcher} {statistics.median(ratios):.2f} (rounds: "
+                             + " ".join(f"{x:.2f}" for x in ratios) + ")")
+            print(f"{case:10s} throughput relative to random, median: {', '.join(cells)}", flush=True)
     if args.first:
         for searcher in ["random", "grid", "tpe", "gp", "bohb", "mobster", "auto"]:
             if searcher == "grid":

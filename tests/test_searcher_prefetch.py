@@ -15,6 +15,7 @@ import warnings
 import pytest
 
 import rung
+from objectives import quadratic
 from rung.searchers import GP, TPE, Auto, Random
 from rung.searchers import _auto, _prefetch
 from rung.searchers._prefetch import Prefetching
@@ -171,19 +172,45 @@ def test_an_error_in_a_queued_call_is_raised_by_the_next_call(monkeypatch):
 
 # -- through the tuner ---------------------------------------------------------------------
 
+QUADRATIC = {"x": rung.uniform(-1, 1), "y": rung.uniform(-1, 1)}
 
-def test_tuner_computes_ahead_and_gives_the_searcher_back(monkeypatch):
+
+def test_tuner_computes_ahead_on_worker_processes_and_gives_the_searcher_back(monkeypatch):
     monkeypatch.setattr(_prefetch, "BACKGROUND_ABOVE", 0.0)
-    searcher = TPE(SPACE, metric="loss", seed=2, n_initial=4)
-    tuner = rung.Tuner(loss, SPACE, metric="loss", searcher=searcher, max_trials=12, backend="inprocess",
-                       storage=":memory:", verbose=0)
+    searcher = TPE(QUADRATIC, metric="loss", seed=2, n_initial=4)
+    tuner = rung.Tuner(quadratic, QUADRATIC, metric="loss", searcher=searcher, max_trials=10, n_workers=1,
+                       backend="process", storage=":memory:", verbose=0)
+    installed = []
+    real_install = _prefetch.install
+    monkeypatch.setattr(_prefetch, "install", lambda *a: installed.append(real_install(*a)) or installed[-1])
     result = tuner.run()
+    assert isinstance(installed[0], Prefetching) and installed[0].inner is searcher
+    assert installed[0].n_background > 0
     assert tuner.scheduler.searcher is searcher  # unwrapped at the end of the run
-    assert result.count("completed") == 12
-    # In-process, one worker: results arrive one by one, so the configs are the
-    # reference order's.
-    reference = drive_reference(TPE(SPACE, metric="loss", seed=2, n_initial=4), ["suggest", "observe"] * 12)
-    assert [t.config for t in result.trial_records] == reference
+    assert result.count("completed") == 10
+    # One worker: results arrive one by one, so the configs are the reference order's.
+    reference = TPE(QUADRATIC, metric="loss", seed=2, n_initial=4)
+    handed, ahead = [], None
+    for _ in range(10):
+        config = reference.suggest() if ahead is None else ahead
+        ahead = reference.suggest()
+        handed.append(config)
+        reference.observe(config, {"loss": quadratic(config)})
+    assert [t.config for t in result.trial_records] == handed
+
+
+def test_no_lookahead_in_process_or_under_a_simulated_clock():
+    from rung.backends._inprocess import InProcessBackend
+
+    class Scheduler:
+        searcher = TPE(SPACE, metric="loss", seed=0)
+
+    class Simulated:
+        clock = staticmethod(lambda: 0.0)
+
+    assert _prefetch.install(Scheduler, InProcessBackend()) is None
+    assert _prefetch.install(Scheduler, Simulated()) is None
+    assert isinstance(Scheduler.searcher, TPE)
 
 
 def test_resume_replays_through_the_wrapper_without_mismatch(tmp_path, monkeypatch):
@@ -191,14 +218,15 @@ def test_resume_replays_through_the_wrapper_without_mismatch(tmp_path, monkeypat
     store = tmp_path / "s.db"
 
     def go(name, max_trials, resume=False):
-        return rung.Tuner(loss, SPACE, metric="loss", searcher="tpe", max_trials=max_trials, seed=3,
-                          backend="inprocess", verbose=0, storage=store, experiment=name, resume=resume).run()
+        return rung.Tuner(quadratic, QUADRATIC, metric="loss", searcher="tpe", max_trials=max_trials, seed=3,
+                          n_workers=1, backend="process", verbose=0, storage=store, experiment=name,
+                          resume=resume).run()
 
-    straight = go("straight", 20)
-    go("halves", 11)
+    straight = go("straight", 16)
+    go("halves", 9)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        resumed = go("halves", 20, resume=True)
+        resumed = go("halves", 16, resume=True)
     assert [t.config for t in straight.trial_records] == [t.config for t in resumed.trial_records]
 
 

@@ -146,6 +146,10 @@ class Auto(Searcher):
         self._apply_cost_rule()
         return config
 
+    def observe_prior(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        self._resolved().observe_prior(config, metrics)
+        self._note_result("observe", config, metrics)
+
     def prepend_starting_points(self, points: Iterable[Mapping[str, Any]]) -> None:
         if self.delegate is None:
             super().prepend_starting_points(points)
@@ -222,6 +226,7 @@ class Auto(Searcher):
         for config in self._pending:
             successor.add_pending(config)
         self.delegate = successor
+        self._calls = []  # no further handover: nothing more to keep
         self.chosen = Choice(name, reason)
         self.handovers.append(reason)
         self.picks.append(self.chosen)

@@ -16,8 +16,9 @@ the stored configs back. The price: a suggestion does not know the results that 
 while it was computed ahead, only that those configs were pending.
 
 The tuner's loop installs it (:func:`install`) for the built-in learning searchers when
-trials run in real time; under a simulated clock decisions cost no simulated time and the
-searcher is called directly.
+trials run in real time on workers beside the loop; under a simulated clock decisions cost
+no simulated time, and the in-process backend runs one trial at a time in the loop's
+thread, so there the searcher is called directly.
 """
 
 from __future__ import annotations
@@ -226,9 +227,19 @@ def _learns(searcher: Searcher) -> bool:
     return type(searcher) in (Auto, BOHB, GP, MOBSTER, TPE)
 
 
-def install(scheduler: Any) -> Prefetching | None:
+def install(scheduler: Any, backend: Any) -> Prefetching | None:
     """Wrap ``scheduler.searcher`` in :class:`Prefetching` if it is a built-in learning
-    searcher (already wrapped: the same wrapper); return the wrapper, or None."""
+    searcher and ``backend`` runs trials in real time beside the loop (already wrapped: the
+    same wrapper); return the wrapper, or None.
+
+    Not under a simulated clock (decisions cost no simulated time) and not on the
+    in-process backend: it runs one trial at a time in the loop's own thread, so a
+    suggestion computed during a trial would only miss that trial's result.
+    """
+    from ..backends._inprocess import InProcessBackend
+
+    if getattr(backend, "clock", None) is not None or isinstance(backend, InProcessBackend):
+        return None
     searcher = getattr(scheduler, "searcher", None)
     if isinstance(searcher, Prefetching):
         return searcher
@@ -247,11 +258,18 @@ def uninstall(scheduler: Any) -> None:
         scheduler.searcher = searcher.inner
 
 
-def begin(wrapper: Prefetching | None) -> None:
-    """The run proper starts (after any replay of a stored log): searchers that weigh the
-    measured cost of their decisions against the time between results start measuring."""
-    if wrapper is None:
+def begin(scheduler: Any, backend: Any) -> None:
+    """The run proper starts (after any replay of a stored log): when trials run in real
+    time, searchers that weigh the measured cost of their decisions against the time
+    between results (``auto``) start measuring."""
+    if getattr(backend, "clock", None) is not None:
         return
-    measure = getattr(wrapper.inner, "measure_costs", None)
-    if callable(measure):
-        wrapper.sync(measure)
+    searcher = getattr(scheduler, "searcher", None)
+    inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
+    measure = getattr(inner, "measure_costs", None)
+    if not callable(measure):
+        return
+    if isinstance(searcher, Prefetching):
+        searcher.sync(measure)
+    else:
+        measure()

@@ -65,8 +65,8 @@ class EventLoop:
         self._cut: set[int] = set()  # trials ended by the experiment's stop, not by a decision on them
         self.failures = FailureWatch(budgets.max_initial_failures)  # the first trials all failing alike
         self.resource_check = ResourceCheck(scheduler)  # reports must hold the scheduler's resource
-        # Real time: model-based suggestions are computed ahead, on a background thread.
-        self.prefetch = _prefetch.install(scheduler) if backend.clock is None else None
+        # Real time, workers beside the loop: model-based suggestions are computed ahead.
+        self.prefetch = _prefetch.install(scheduler, backend)
 
     # -- time --------------------------------------------------------------------------------
     def start_clock(self, elapsed: float = 0.0) -> None:
@@ -85,7 +85,7 @@ class EventLoop:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
-        _prefetch.begin(self.prefetch)
+        _prefetch.begin(self.scheduler, self.backend)
         while True:
             self.commit()
             if not self.stop:
