@@ -89,10 +89,16 @@ def test_a_signature_that_fits_neither_form_fails_the_trial_saying_why():
     with pytest.raises(TypeError, match="takes no parameter 'extra'"):
         call_objective(lambda a, b: 0, {"a": 1, "b": 2, "extra": 3})
 
-    result = rung.Tuner(objective, {"learning_rate": rung.uniform(0, 1), "batch_size": rung.choice(32, 64)},
-                        metric="loss", max_trials=1, backend="inprocess", storage=":memory:", verbose=0).run()
-    assert result.count("failed") == 1
-    assert "the config has no 'momentum'" in result.trial_records[0].error
+    # a conditional parameter the function requires: the trials where it is inactive fail, saying why
+    def needs_momentum(optimizer, momentum):
+        return momentum
+
+    space = {"optimizer": rung.choice("sgd", "adam"), "momentum": rung.uniform(0, 1).when("optimizer", "==", "sgd")}
+    result = rung.Tuner(needs_momentum, space, metric="loss", max_trials=6, backend="inprocess",
+                        storage=":memory:", verbose=0, seed=0).run()
+    failed = [t for t in result.trial_records if t.status.value == "failed"]
+    assert failed and all(t.config["optimizer"] == "adam" for t in failed)
+    assert all("the config has no 'momentum'" in t.error for t in failed)
 
 
 # -- numbers from numpy and torch --------------------------------------------------------------------
@@ -177,3 +183,26 @@ def test_worker_tracebacks_of_main_script_and_notebook_objectives_name_the_users
     assert 'raise ValueError(f"bad x {x}")' in script  # the source line itself
     assert 'File "/tmp/ipykernel_4242/does-not-exist-cell.py", line 3, in from_cell' in notebook
     assert "raise ValueError('from the cell')" in notebook  # sent along: the file is not on disk
+
+
+def test_a_keyword_objective_that_cannot_take_the_spaces_configs_is_refused_before_any_trial():
+    def objective(learning_rate, batch_size, momentum):
+        return 0.0
+
+    space = {"learning_rate": rung.uniform(0, 1), "batch_size": rung.choice(32, 64)}
+    with pytest.raises(TypeError) as info:
+        rung.Tuner(objective, space, metric="loss", max_trials=1, backend="inprocess", storage=":memory:")
+    assert "with this space's configs" in str(info.value) and "the config has no 'momentum'" in str(info.value)
+    with pytest.raises(TypeError, match="takes no parameter 'extra'"):
+        rung.Tuner(lambda learning_rate, batch_size: 0.0, {**space, "extra": rung.uniform(0, 1)},
+                   metric="loss", max_trials=1, backend="inprocess", storage=":memory:")
+    # the names a scheduler adds count: d2l's max_epochs comes from max_resource_attr
+    def d2l(learning_rate, batch_size, max_epochs):
+        for epoch in range(1, max_epochs + 1):
+            rung.report(epoch=epoch, loss=learning_rate / epoch)
+
+    asha = rung.schedulers.ASHA("epoch", max_resource=4, max_resource_attr="max_epochs")
+    result = rung.Tuner(d2l, space, metric="loss", scheduler=asha, max_trials=4, backend="inprocess",
+                        storage=":memory:", verbose=0, seed=0).run()
+    assert result.count("failed") == 0
+    assert max(t.n_reports for t in result.trial_records) <= 4

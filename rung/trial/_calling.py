@@ -118,3 +118,18 @@ def _mismatch(objective: Callable[..., Any], signature: inspect.Signature, confi
         "are the config's names: add the missing names to the space (or give them defaults), "
         "or take **kwargs for entries the function does not use"
     )
+
+
+def signature_problem(objective: Callable[..., Any], names: list[str], extra: list[str]) -> str | None:
+    """Why ``objective`` cannot be called with configs of a space with parameters ``names``
+    (plus ``extra`` keys the tuner adds, e.g. a scheduler's ``max_resource_attr``), checked
+    before any trial runs; None when it can (or its signature cannot be read)."""
+    signature = _signature(objective)
+    if signature is None or _takes_one(signature):
+        return None
+    keys = list(dict.fromkeys([*names, *extra]))
+    try:
+        signature.bind(**{key: None for key in keys})
+    except TypeError:
+        return _mismatch(objective, signature, {key: None for key in keys})
+    return None

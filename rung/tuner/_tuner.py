@@ -23,6 +23,7 @@ from ..results._result import TuningResult
 from ..schedulers import Scheduler, make_scheduler
 from ..searchers import Searcher, make_searcher
 from ._resource_check import warn_unreached
+from ..trial._calling import signature_problem
 from ._searcher_check import bind_searcher_instance
 from ..space import Space
 from ..storage import Storage, rung_home
@@ -178,6 +179,7 @@ class Tuner:
             bind_searcher_instance(searcher, self.space, self.metric, self.mode)
         self.searcher = make_searcher(searcher, self.space, self.metric, self.mode, seed)
         self.scheduler = make_scheduler(scheduler)
+        _check_call_form(objective, self.space, self.scheduler)
         self.backend = make_backend(backend, **_backend_options(backend, ray_address))
         self.resources = TrialResources.coerce(resources_per_trial)
         if n_workers is None:
@@ -457,6 +459,15 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
     if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
         raise TypeError(f"callbacks must be a list of rung.Callback instances, got callbacks={callbacks!r}")
     return list(callbacks)
+
+
+def _check_call_form(objective: Any, space: Space, scheduler: Any) -> None:
+    """A keyword-argument objective must accept the space's names (and the scheduler's
+    ``max_resource_attr``): refused now, naming them, rather than failing every trial."""
+    extra = [attr] if isinstance(attr := getattr(scheduler, "max_resource_attr", None), str) else []
+    problem = signature_problem(objective, space.names, extra)
+    if problem is not None:
+        raise TypeError(problem.replace("with this config", "with this space's configs", 1))
 
 
 def _check_script_parameters(objective: Any, space: Space) -> None:
