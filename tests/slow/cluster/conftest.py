@@ -73,7 +73,7 @@ def ray_cluster():
         while _raylets() and time.monotonic() < deadline:
             time.sleep(0.5)
         if _raylets():
-            subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "stop", "--force"], capture_output=True)
+            subprocess.run([str(Path(sys.executable).with_name("ray")), "stop", "--force"], capture_output=True)
 
 
 def pg_url_or_skip() -> str:
