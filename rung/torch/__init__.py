@@ -12,6 +12,8 @@
 * :func:`default_space`: its search space, to narrow;
 * :func:`lr_range_test`, :func:`momentum_range_test`: Leslie Smith's range tests, whose
   proposals plug into the space (``lr_range=``) or a one-cycle / cyclic schedule;
+* :func:`warm`: any torch function objective, with workers that pay torch's first-use
+  costs once (the ready objective does this itself);
 * :mod:`rung.torch.datasets`: digits, MNIST-1D and Fashion-MNIST from its IDX files, offline.
 
 torch is imported here, so import this package only where torch is installed.
@@ -30,6 +32,7 @@ from ._optimizers import OPTIMIZERS, build_optimizer, optimizer_arguments
 from ._range_test import MomentumTestResult, RangeTestResult, lr_range_test, momentum_range_test
 from ._schedules import SCHEDULES, build_schedule
 from ._space import default_space
+from ._warm import WarmObjective, warm, warm_torch
 
 __all__ = [
     "ACTIVATIONS",
@@ -47,6 +50,7 @@ __all__ = [
     "SCHEDULES",
     "SoftmaxRegression",
     "TrainingObjective",
+    "WarmObjective",
     "build_model",
     "build_optimizer",
     "build_schedule",
@@ -56,4 +60,6 @@ __all__ = [
     "momentum_range_test",
     "optimizer_arguments",
     "pick_device",
+    "warm",
+    "warm_torch",
 ]

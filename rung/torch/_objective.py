@@ -26,14 +26,15 @@ import torch
 from torch import nn
 
 from ..trial._session import current_session, report
-from ._config import DEFAULTS, resolve
+from ._config import resolve
 from ._data import Prepared, as_part, prepare
 from ._early_stopping import EarlyStopping
 from ._losses import build_loss, loss_name
 from ._models import MODELS, build_model
-from ._optimizers import OPTIMIZERS, build_optimizer
+from ._optimizers import build_optimizer
 from ._schedules import Schedule, build_schedule
 from ._state import TrialState
+from ._warm import warm_torch
 
 ModelFn = Callable[..., nn.Module]
 
@@ -194,12 +195,7 @@ class TrainingObjective:
         """
         self._set_threads()
         self.prepared()
-        probe = nn.Linear(2, 1)
-        for name in OPTIMIZERS:
-            optimizer = build_optimizer(probe.parameters(), {**DEFAULTS, "optimizer": name})
-            probe(torch.ones(1, 2)).sum().backward()
-            optimizer.step()
-            optimizer.zero_grad()
+        warm_torch()
 
     def _set_threads(self) -> None:
         if self.threads is not None and torch.get_num_threads() != self.threads:

@@ -3,7 +3,8 @@
 Conditional entries exist only where they apply: ``momentum`` for the momentum methods,
 the betas for the Adam family, each schedule's own parameters for that schedule, ``units_k``
 only when ``layers >= k``. Narrow it with the keyword lists (``optimizers=["adam", "sgd"]``),
-replace any entry (``lr=rung.loguniform(1e-3, 1e-1)``, ``epochs=20``), drop one (``dropout=None``),
+replace any entry (``lr=rung.loguniform(1e-3, 1e-1)``, ``epochs=20``), drop one (``dropout=None``;
+the entries conditioned on a dropped one go with it),
 or take the learning-rate bounds from a range test (``lr_range=result``).
 """
 
@@ -142,4 +143,15 @@ def default_space(model: str = "mlp", *, task: str = "classification", epochs: i
             space.pop(name, None)
         else:
             space[name] = value
-    return space
+    return _without_orphans(space)
+
+
+def _without_orphans(space: dict[str, Any]) -> dict[str, Any]:
+    """Drop the entries conditioned on an entry that was dropped (and theirs, in turn)."""
+    while True:
+        orphans = [name for name, domain in space.items() if isinstance(domain, Domain)
+                   and any(condition.parent not in space for condition in domain.conditions)]
+        if not orphans:
+            return space
+        for name in orphans:
+            del space[name]

@@ -1,0 +1,60 @@
+"""Warm worker processes for torch objectives: pay torch's first-use costs once per worker.
+
+The first optimizer a process builds imports ``torch._dynamo`` (over a second, several on
+a loaded machine); a trial forked from a worker that already did so starts warm. The
+process backend calls an objective's ``rung_warm_up()`` once per worker, before its first
+trial; :class:`TrainingObjective` has one, and :func:`warm` gives one to any function.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+
+def warm_torch() -> None:
+    """Build and step each torch optimizer the ready objective knows, and an LR scheduler, once."""
+    from ._config import DEFAULTS
+    from ._optimizers import OPTIMIZERS, build_optimizer
+
+    probe = nn.Linear(2, 1)
+    for name in OPTIMIZERS:
+        optimizer = build_optimizer(probe.parameters(), {**DEFAULTS, "optimizer": name})
+        probe(torch.ones(1, 2)).sum().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    optimizer.step()
+    scheduler.step()
+
+
+class WarmObjective:
+    """``fn`` as an objective whose workers warm torch (and run ``setup``, if given) once."""
+
+    def __init__(self, fn: Callable[[dict], Any], setup: Callable[[], Any] | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"warm() needs a function, got {type(fn).__name__}")
+        self.fn = fn
+        self.setup = setup
+        self.__name__ = getattr(fn, "__name__", "objective")
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def rung_warm_up(self) -> None:
+        warm_torch()
+        if self.setup is not None:
+            self.setup()
+
+    def __call__(self, config: dict) -> Any:
+        return self.fn(config)
+
+
+def warm(fn: Callable[[dict], Any], setup: Callable[[], Any] | None = None) -> WarmObjective:
+    """Wrap a torch objective so that each worker warms torch once before its trials.
+
+    >>> tuner = rung.Tuner(rung.torch.warm(train), space, ...)
+
+    ``setup`` (optional) also runs once per worker, e.g. to fill a module-level data cache.
+    """
+    return WarmObjective(fn, setup)
