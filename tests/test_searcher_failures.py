@@ -34,7 +34,7 @@ def test_gp_fits_a_failed_config_at_the_worst_value_seen():
     for config in configs[:5]:
         gp.observe(config, {"loss": branin(config)})
     gp.on_failed(configs[5])
-    X, y = gp._fitted_data()
+    X, y = gp._fitted_data()[:2]
     assert len(X) == 6
     np.testing.assert_allclose(X[-1], gp._encoding.encode(configs[5]))
     worst_observed = int(np.argmax([branin(c) for c in configs[:5]]))
@@ -48,7 +48,7 @@ def test_gp_counts_a_result_without_the_metric_as_a_failure():
         gp.observe(config, {"loss": branin(config)})
     gp.observe(configs[3], {"accuracy": 0.5})
     gp.observe(scripted(5)[4], {"loss": float("nan")})
-    X, y = gp._fitted_data()
+    X, y = gp._fitted_data()[:2]
     assert len(X) == 5 and y[-1] == y[-2] == y.max()
 
 
@@ -56,7 +56,7 @@ def test_gp_without_failures_fits_the_observations_only():
     gp = GP(SPACE, metric="loss", seed=0)
     for config in scripted(5):
         gp.observe(config, {"loss": branin(config)})
-    X, _ = gp._fitted_data()
+    X = gp._fitted_data()[0]
     assert len(X) == 5
 
 
