@@ -30,6 +30,22 @@ if TYPE_CHECKING:
     from rung.trial import Trial
 
 
+def build_backend(backend: Any) -> "Backend":
+    """The backend for ``backend=``: ``"process"`` is rung's process backend with the fits
+    run inside its warm workers (``isolation="none"``): a fit is a function call, not a fork
+    of a worker holding scikit-learn and the data, which on a busy machine cost about 0.1 s
+    per fit (benchmarks/RESULTS.md); state a fit leaves in its worker's modules (numpy's
+    global random state, say) carries over to the next fit there, as in a joblib worker. Pass
+    ``rung.backends.ProcessBackend()`` for a fork per fit, or any backend or name."""
+    from rung.backends import Backend, ProcessBackend, make_backend
+
+    if isinstance(backend, Backend):
+        return backend
+    if backend == "process":
+        return ProcessBackend(isolation="none")
+    return make_backend(backend)
+
+
 def n_workers_for(n_jobs: int | None, n_tasks: int) -> int:
     """Workers for ``n_jobs`` as joblib reads it (None: 1, -1: every core, -2: all but
     one, ...), never more than there are trials to run."""
@@ -69,9 +85,7 @@ def run_experiment(objective: Callable[[dict], Any], space: Mapping[str, Any], *
                    scheduler: Any = None, seed: int | None = 0, echo: bool = False,
                    max_failures: int | None = None) -> Run:
     """Run ``objective`` over ``space`` as a rung experiment and collect every trial's fits."""
-    from rung.backends import make_backend
-
-    built = make_backend(backend) if isinstance(backend, str) else backend
+    built = build_backend(backend)
     n_workers = n_workers_for(n_jobs, n_trials)
     if built.max_workers is not None:
         n_workers = min(n_workers, built.max_workers)
