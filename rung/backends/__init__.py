@@ -11,7 +11,7 @@ from ._gpus import GpuPlacement, detect_gpus
 from ._inprocess import InProcessBackend
 from ._process import ProcessBackend, WorkerStartError
 from ._ray import RayBackend
-from ._ray_files import SharedDirectory, TrialFiles
+from ._ray_files import SharedDirectory, TrialFiles, register_trial_files
 from ._registry import ENTRY_POINT_GROUP, available_backends, make_backend, register_backend, worker_limit
 from ._resources import TrialResources
 from ._simulated import Simulated, SimulatedObjective, SimulatedProblem, simulated
@@ -40,6 +40,7 @@ __all__ = [
     "detect_gpus",
     "make_backend",
     "register_backend",
+    "register_trial_files",
     "simulated",
     "worker_limit",
 ]

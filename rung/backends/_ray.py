@@ -633,6 +633,8 @@ class RayBackend(Backend):
             count = self._retry_counts.get(trial_id, 0)
             if count < self.max_retries:
                 self._retry_counts[trial_id] = count + 1
+                warnings.warn(f"{reason}; it runs again from its checkpoint on the next free slot "
+                              f"(retry {count + 1} of max_retries={self.max_retries})", RuntimeWarning, stacklevel=2)
                 self._retries.append(_Retry(launch, reason, time.monotonic() + self.start_timeout))
                 slot.launch = None
                 return

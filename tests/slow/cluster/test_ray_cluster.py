@@ -123,7 +123,7 @@ def _remove_when_running(ray_cluster, shared: Path, name: str, after_reports: in
 
 
 @pytest.mark.parametrize("max_retries", [2, 0], ids=["retried", "no_retries_left"])
-def test_a_lost_node_takes_its_trials_which_are_retried_elsewhere(ray_cluster, tmp_path, max_retries):
+def test_a_lost_node_takes_its_trials_which_are_retried_elsewhere(ray_cluster, tmp_path, max_retries, recwarn):
     shared = tmp_path / "shared"
     backend = RayBackend(storage_path=shared, max_retries=max_retries)
     seen = Decisions()
@@ -148,6 +148,8 @@ def test_a_lost_node_takes_its_trials_which_are_retried_elsewhere(ray_cluster, t
         assert {(trial_id, int(e)) for e in acked} <= stored
     if max_retries:
         assert lost in backend.retried
+        assert any(f"running trial {lost} died" in str(w.message) and "retry 1 of max_retries=2" in str(w.message)
+                   for w in recwarn.list)
         assert trials[lost].status.value == "completed"
         nodes = (shared / f"lost-{max_retries}" / f"trial_{lost}" / "nodes.txt").read_text().split()
         assert len(nodes) == 2 and nodes[1] != nodes[0]  # retried on another node
