@@ -261,9 +261,9 @@ def test_auto_hands_over_to_tpe_when_gp_decisions_cost_more_than_their_share(mon
         auto.observe(config, {"loss": loss(config)})
         observed += 1
         running.append(auto.suggest())
-        assert observed < 10
-    # Three decisions measured, three intervals between four results.
-    assert observed == 4
+        assert observed < 20
+    # Eight intervals between nine results are needed (three decisions long before).
+    assert observed == _auto.RESULT_WINDOW + 1
     assert [p.name for p in auto.picks] == ["gp", "tpe"] and auto.chosen.name == "tpe"
     assert "10.0 ms" in auto.handovers[0] and "30.0 ms" in auto.handovers[0]
     assert isinstance(auto.delegate, TPE)
@@ -290,6 +290,31 @@ def test_auto_keeps_the_gp_when_decisions_are_a_small_share(monkeypatch):
         clock.now += 0.5  # a 1 s trial on two workers
         auto.observe(config, {"loss": loss(config)})
     assert [p.name for p in auto.picks] == ["gp"] and auto.handovers == []
+
+
+def test_auto_measures_the_rate_of_results_not_the_gap_between_two(monkeypatch):
+    # Two workers started together finish together: results come in pairs 1 ms apart,
+    # pairs 1 s apart. Decisions of 100 ms are 20% of the 0.5 s between results: keep the GP.
+    clock = FakeClock()
+    monkeypatch.setattr(_auto.time, "perf_counter", clock)
+    real_suggest = GP.suggest
+
+    def suggest(self):
+        clock.now += 0.100
+        return real_suggest(self)
+
+    monkeypatch.setattr(GP, "suggest", suggest)
+    auto = Auto(SPACE, metric="loss", seed=0)
+    auto.measure_costs()
+    running = [auto.suggest(), auto.suggest()]
+    for _ in range(10):
+        clock.now += 1.0
+        for gap in (0.0, 0.001):
+            clock.now += gap
+            config = running.pop(0)
+            auto.observe(config, {"loss": loss(config)})
+        running += [auto.suggest(), auto.suggest()]
+    assert auto.handovers == [] and auto.chosen.name == "gp"
 
 
 def test_auto_without_the_cost_rule_never_hands_over():

@@ -26,8 +26,11 @@ GP_MAX_DIMENSIONS = 16
 #: one of them asks for a new decision, which must be ready (computed ahead, on a core the
 #: trials also need) before the next result arrives.
 MAX_DECISION_SHARE = 0.25
-#: Decisions and intervals between results the cost rule looks at (medians of the latest).
+#: The cost rule compares the median of the latest ``COST_WINDOW`` decision times with the
+#: mean time between the latest ``RESULT_WINDOW + 1`` results (a mean over a window, since
+#: workers started together finish together: half the gaps between two results are near 0).
 COST_WINDOW = 3
+RESULT_WINDOW = 8
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ class Auto(Searcher):
         Called by the tuner when trials run in real time (not during the replay of a
         stored log, not under a simulated clock). From then on, while the GP is the pick,
         once its median decision time over the latest :data:`COST_WINDOW` suggestions
-        exceeds :data:`MAX_DECISION_SHARE` of the median time between results, ``auto``
+        exceeds :data:`MAX_DECISION_SHARE` of the mean time between the latest
+        :data:`RESULT_WINDOW` + 1 results, ``auto``
         hands over to TPE: every result seen so far is fed to it and the configs still
         running are its pending ones. ``handovers`` and ``chosen`` say so. The handover
         depends on timing, so a resumed experiment replays the GP and may hand over again.
@@ -203,11 +207,11 @@ class Auto(Searcher):
         if not self._may_hand_over:
             return
         costs = self._decision_costs[-COST_WINDOW:]
-        times = self._result_times[-(COST_WINDOW + 1):]
-        if len(costs) < COST_WINDOW or len(times) < COST_WINDOW + 1:
+        times = self._result_times[-(RESULT_WINDOW + 1):]
+        if len(costs) < COST_WINDOW or len(times) < RESULT_WINDOW + 1:
             return
         cost = statistics.median(costs)
-        interval = statistics.median(b - a for a, b in zip(times, times[1:]))
+        interval = (times[-1] - times[0]) / RESULT_WINDOW
         if cost <= MAX_DECISION_SHARE * interval:
             return
         self._hand_over("tpe", f"GP decisions took {cost * 1e3:.1f} ms, more than {MAX_DECISION_SHARE:.0%} of "
