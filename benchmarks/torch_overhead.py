@@ -55,7 +55,7 @@ def trivial(config):
     loss = model(torch.ones(4, 10)).pow(2).mean()
     loss.backward()
     optimizer.step()
-    rung.report(epoch=1, loss=float(loss))
+    rung.report(epoch=1, loss=float(loss.detach()))
 
 
 def tiny_data():
@@ -141,7 +141,7 @@ def ray_run(n_trials: int, compute: float) -> dict:
         loss = model(torch.ones(4, 10)).pow(2).mean()
         loss.backward()
         optimizer.step()
-        tune.report({"loss": float(loss)})
+        tune.report({"loss": float(loss.detach())})
 
     start = time.perf_counter()
     ray.init(num_cpus=N_WORKERS, include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -179,7 +179,7 @@ SYNE_SCRIPT = textwrap.dedent("""
     loss = model(torch.ones(4, 10)).pow(2).mean()
     loss.backward()
     optimizer.step()
-    Reporter()(epoch=1, loss=float(loss))
+    Reporter()(epoch=1, loss=float(loss.detach()))
 """)
 
 

@@ -106,6 +106,22 @@ def test_early_stopping_state_survives_a_pause(tmp_path):
     assert _curve(paused.reports) == _curve(straight.reports)
 
 
+def test_a_launch_runs_to_the_schedulers_cap_and_the_schedule_still_plans_over_all_epochs(tmp_path):
+    objective = rt.TrainingObjective("mlp", (X, Y), seed=3)
+    straight = ScriptedSession(tmp_path / "straight")
+    _run(objective, straight)
+    capped = ScriptedSession(tmp_path / "capped")
+    capped.resource = 2  # what rung.resource_limit() returns in this launch
+    _run(objective, capped)
+    assert [r["epoch"] for r in capped.reports] == [1, 2]
+    capped.resource = 4.0
+    _run(objective, capped)
+    _run(objective, capped, {**CONFIG, "max_epochs": 5})  # the scheduler's max_resource_attr entry
+    capped.resource = None
+    _run(objective, capped)
+    assert _curve(capped.reports) == _curve(straight.reports)
+
+
 def test_early_stopping_decisions():
     early = rt.EarlyStopping(patience=2, min_delta=0.1)
     assert [early.update(v) for v in (1.0, 0.95, 0.8, 0.79, 0.75, 0.5)] == [False, False, False, False, True, False]

@@ -20,7 +20,8 @@ DEFAULTS: dict[str, Any] = {
     # training
     "lr": 1e-3,
     "batch_size": 64,
-    "epochs": 10,
+    "epochs": 10,  # the whole run: schedules are planned over it, on every launch alike
+    "max_epochs": None,  # set by a scheduler's max_resource_attr="max_epochs": this launch's cap
     "seed": 0,
     # optimizer and its own parameters
     "optimizer": "adam",
@@ -116,7 +117,7 @@ _CHOICE_OWNED = {entry for entries in OPTIMIZER_ENTRIES.values() for entry in en
 }
 _warned: set[tuple[str, str]] = set()
 # Other libraries' names for some entries, for the "did you mean" hint.
-_ALIASES = {"learning_rate": "lr", "max_epochs": "epochs", "num_epochs": "epochs", "num_layers": "layers",
+_ALIASES = {"learning_rate": "lr", "num_epochs": "epochs", "num_layers": "layers",
             "lr_schedule": "schedule", "scheduler": "schedule", "patience": "early_stopping_patience",
             "dropout_rate": "dropout", "activation_fn": "activation", "criterion": "loss"}
 

@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 from torch import nn
 
+from ..trial._limits import resource_limit
 from ..trial._session import current_session, report
 from ._config import resolve
 from ._data import Prepared, as_part, prepare
@@ -293,7 +294,7 @@ class TrainingObjective:
         device = pick_device(self.device)
         state = TrialState(device)
         start = state.restore(parts)
-        for epoch in range(start + 1, int(parts.config["epochs"]) + 1):
+        for epoch in range(start + 1, self._last_epoch(parts.config) + 1):
             result = self._epoch(parts, data, epoch, device)
             stop = parts.early.update(self._watched(result)) or not math.isfinite(result.train_loss)
             # Report, then checkpoint (also when the report pauses the trial): a tuner that
@@ -306,6 +307,16 @@ class TrainingObjective:
                 break
         return None
 
+    @staticmethod
+    def _last_epoch(config: Mapping[str, Any]) -> int:
+        """``epochs``, or less when the scheduler caps this launch (``rung.resource_limit()`` or
+        ``max_epochs`` in the config); the schedules still plan over ``epochs``."""
+        last = int(config["epochs"])
+        for cap in (resource_limit(None), config.get("max_epochs")):
+            if cap is not None:
+                last = min(last, int(math.floor(float(cap))))
+        return last
+
     def fit(self, config: Mapping[str, Any]) -> tuple[nn.Module, list[dict[str, float]]]:
         """Train ``config`` outside any tuning run; return the model and its per-epoch metrics.
 
@@ -315,7 +326,7 @@ class TrainingObjective:
         parts = self.build(config)
         data = self.prepared()
         device = pick_device(self.device)
-        for epoch in range(1, int(parts.config["epochs"]) + 1):
+        for epoch in range(1, self._last_epoch(parts.config) + 1):
             result = self._epoch(parts, data, epoch, device)
             parts.history.append(result.metrics())
             if parts.early.update(self._watched(result)) or not math.isfinite(result.train_loss):
