@@ -27,7 +27,7 @@ def main() -> None:
     X, y = load_wine(return_X_y=True)
     table = sweep(RandomForestClassifier(n_estimators=100, random_state=0), "min_samples_leaf", range(1, 11), X, y,
                   cv=5, scoring="accuracy", plot=args.out)
-    with pd.option_context("display.precision", 3):
+    with pd.option_context("display.precision", 3, "display.width", 120, "display.max_columns", 8):
         print(table[["mean_train_score", "std_train_score", "mean_validation_score", "std_validation_score"]])
     best = table["mean_validation_score"].idxmax()
     print(f"best min_samples_leaf: {best} (validation accuracy {table.loc[best, 'mean_validation_score']:.3f}); "
