@@ -266,3 +266,16 @@ def test_a_list_in_a_yaml_spec_space_is_refused_with_the_fixes(tmp_path):
     assert "{type: choice, values: [16, 32]}" in message and "{type: constant, value: [16, 32]}" in message
     spec.write_text(spec.read_text().replace("width: [16, 32]", "width: {type: constant, value: [16, 32]}"))
     assert load_spec(spec).space["width"].value == [16, 32]
+
+
+def test_a_yaml_spec_can_name_a_scipy_distribution(tmp_path):
+    from rung.spec import SpecError, load_spec
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: x\ntrial:\n  function: user_objectives:syne_tune_function\nspace:\n"
+                    "  x: {type: scipy, name: beta, args: [2, 5]}\n  width: {type: choice, values: [16, 32]}\n"
+                    "metric: loss\n")
+    assert load_spec(spec).space["x"] == from_scipy(stats.beta(2, 5))
+    spec.write_text(spec.read_text().replace("name: beta", "name: not_a_distribution"))
+    with pytest.raises(SpecError, match="space.x: scipy.stats has no distribution named 'not_a_distribution'"):
+        load_spec(spec)
