@@ -228,3 +228,27 @@ def test_a_trial_killed_by_rays_memory_monitor_fails_with_out_of_memory(tmp_path
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["status"] == "failed"
     assert outcome["error"].startswith("out of memory: Ray's memory monitor killed trial 0's worker")
+
+
+def test_without_a_cluster_the_backend_starts_a_local_ray_on_loopback_and_stops_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import _raylets
+
+    here = Path(__file__).resolve().parent
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")}
+    env["PYTHONPATH"] = os.pathsep.join([str(here), os.environ.get("PYTHONPATH", "")])
+    before = len(_raylets())
+    done = subprocess.run([sys.executable, str(here / "local_driver.py")], env=env, capture_output=True, text=True,
+                          timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["statuses"] == ["completed"] * 4
+    assert seen["addresses"] == ["127.0.0.1"] and seen["gcs"].startswith("127.0.0.1:")
+    assert seen["initialized_after"] is False
+    deadline = time.monotonic() + 20
+    while len(_raylets()) > before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(_raylets()) <= before  # the local Ray's raylet is gone
