@@ -77,8 +77,8 @@ class RichProgress(Callback):
         self.summary = summary
         self.min_interval = min_interval
         self.plain_interval = plain_interval
-        #: Whether the console is a terminal (a live bar) or not (plain lines).
-        self.live = bool(self.console.is_terminal) and not self.console.is_dumb_terminal
+        #: Whether the console is a terminal or a notebook (a live bar) or not (plain lines).
+        self.live = (bool(self.console.is_terminal) and not self.console.is_dumb_terminal) or self.console.is_jupyter
         self._last = 0.0
         self._started = time.monotonic()
         self._progress: Progress | None = None
