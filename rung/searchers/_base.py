@@ -76,6 +76,11 @@ class Searcher(ABC):
         self._n_starting_used += 1
         return self.space.sample(self.rng, fixed=fixed)
 
+    def observe_prior(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        """A result from an earlier experiment (warm start). By default the same as
+        :meth:`observe`; the GP fits such results as less certain than its own."""
+        self.observe(config, metrics)
+
     def prepend_starting_points(self, points: Iterable[Mapping[str, Any]]) -> None:
         """Try ``points`` next, before any starting point not used yet (warm start puts the
         best parent config here). Checked like ``points_to_evaluate``; searchers that take no

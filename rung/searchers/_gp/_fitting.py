@@ -25,7 +25,8 @@ def lengthscales_of(theta: np.ndarray | None, dim: int) -> np.ndarray | None:
     return None if theta is None else np.exp(theta[:dim])
 
 
-def refit(X: np.ndarray, y: np.ndarray, theta: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+def refit(X: np.ndarray, y: np.ndarray, theta: np.ndarray | None, rng: np.random.Generator,
+          extra_noise: np.ndarray | None = None) -> np.ndarray:
     """Hyperparameters fitted to ``(X, y)`` (transformed outputs), from ``theta`` if any."""
     dim = X.shape[1]
     few = _data.select_subset(X, y, FIT_LIMIT, lengthscales_of(theta, dim))
@@ -36,7 +37,7 @@ def refit(X: np.ndarray, y: np.ndarray, theta: np.ndarray | None, rng: np.random
         mean, sd = _model.prior(dim)
         starts.append(_model.default_theta(dim))
         starts.append(mean + sd * 0.5 * rng.standard_normal(len(mean)))
-    return _model.fit(X[few], y[few], starts)
+    return _model.fit(X[few], y[few], starts, extra_noise=None if extra_noise is None else extra_noise[few])
 
 
 def with_liars(X: np.ndarray, y: np.ndarray, fake: np.ndarray, value: float) -> tuple[np.ndarray, np.ndarray]:

@@ -117,9 +117,10 @@ class _Evidence:
     factorization and one inverse from it (LAPACK reads and writes lower triangles only).
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, X: np.ndarray, y: np.ndarray, extra_noise: np.ndarray | None = None) -> None:
         n, dim = X.shape
         self.n, self.dim, self.y = n, dim, y
+        self.extra = 0.0 if extra_noise is None else extra_noise
         self.rows, self.cols = np.tril_indices(n, -1)
         diff = X[self.rows] - X[self.cols]
         self.sqdiff = diff * diff
@@ -134,7 +135,7 @@ class _Evidence:
         corr = (1.0 + s + s * s / 3.0) * decay
         K = np.zeros((n, n))
         K[rows, cols] = signal * corr
-        K.flat[:: n + 1] = signal + noise + _JITTER
+        K.flat[:: n + 1] = signal + noise + _JITTER + self.extra
         try:
             L = _cholesky(K)
         except linalg.LinAlgError:
@@ -158,10 +159,11 @@ class _Evidence:
         return nll + penalty, grad + dpenalty
 
 
-def fit(X: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: int = 200) -> np.ndarray:
+def fit(X: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: int = 200,
+        extra_noise: np.ndarray | None = None) -> np.ndarray:
     """MAP hyperparameters for data ``(X, y)``: L-BFGS-B from each of ``starts``, best kept."""
     dim = X.shape[1]
-    objective = _Evidence(X, y)
+    objective = _Evidence(X, y, extra_noise)
     box = bounds(dim)
     low, high = np.array([b[0] for b in box]), np.array([b[1] for b in box])
     best_theta, best_value = None, math.inf
@@ -182,16 +184,19 @@ def fit(X: np.ndarray, y: np.ndarray, starts: list[np.ndarray], maxiter: int = 2
 
 
 class Posterior:
-    """The GP conditioned on ``(X, y)`` with fixed hyperparameters ``theta``."""
+    """The GP conditioned on ``(X, y)`` with fixed hyperparameters ``theta``.
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> None:
+    ``extra_noise``: observation noise added to the fitted one, per row (warm-start data
+    from another experiment is a less certain observation of this one)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, theta: np.ndarray, extra_noise: np.ndarray | None = None) -> None:
         dim = X.shape[1]
         self.X, self.y, self.theta = X, y, theta
         self.lengthscales = np.exp(theta[:dim])
         self.signal = math.exp(theta[dim])
         self.noise = math.exp(theta[dim + 1])
         K = self.signal * _matern(_SQRT5 * np.sqrt(_scaled_sqdist(X, X, self.lengthscales)))
-        K.flat[:: len(X) + 1] += self.noise + _JITTER
+        K.flat[:: len(X) + 1] += self.noise + _JITTER + (0.0 if extra_noise is None else extra_noise)
         self.L = _cholesky(K)
         self.alpha = linalg.cho_solve((self.L, True), y, check_finite=False)
 

@@ -52,6 +52,11 @@ _MIN_MODEL = 2
 # from the posterior mean's overshoot between clustered observations (about 1e-4 of the
 # output's spread), and the search then re-samples one spot for good.
 _MIN_RELATIVE_VARIANCE = 1e-4
+#: Observation noise (in units of the standardized outputs' variance) added to warm-start
+#: results (:meth:`GP.observe_prior`): they come from another experiment, so the model does
+#: not take them as exact. Taken as exact, the parents' dense good region was "known" (no
+#: variance, nothing to improve) and every suggestion left it; see rung/tuner/_warm_start.py.
+PRIOR_NOISE = 0.05
 
 
 def _modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType]:
@@ -112,10 +117,12 @@ class GP(Searcher):
         self._design = SobolDesign(self._encoding, self.rng)  # the initial design
         self._X: list[np.ndarray] = []  # fitted observations (GP inputs)
         self._y: list[float] = []  # their metric, oriented for minimization
+        self._prior: list[bool] = []  # per observation: warm-start data (observe_prior)
         self._failed: list[np.ndarray] = []  # inputs of failed configs, fitted at the worst value
         self._ledger = Ledger()  # pending, and observed or failed: not worth suggesting again
         self._theta: np.ndarray | None = None  # the last fitted hyperparameters
-        self._fitted: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None  # ((n observed, n failed), X, y)
+        # ((n observed, n failed), X, y, extra noise of warm-start rows or None)
+        self._fitted: tuple[tuple[int, int], np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
     @property
     def n_pending(self) -> int:
@@ -139,6 +146,13 @@ class GP(Searcher):
         return config
 
     def observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        self._observe(config, metrics, prior=False)
+
+    def observe_prior(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        """A result from an earlier experiment (warm start): fitted with ``PRIOR_NOISE``."""
+        self._observe(config, metrics, prior=True)
+
+    def _observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any], prior: bool) -> None:
         x = self._encoding.encode(config)
         self._ledger.release(x)
         self._ledger.mark_seen(x)
@@ -146,6 +160,7 @@ class GP(Searcher):
         if value is not None:
             self._X.append(x)
             self._y.append(value)
+            self._prior.append(prior)
         else:
             self._failed.append(x)
 
@@ -174,15 +189,17 @@ class GP(Searcher):
         if self._acquisition is None:
             self._acquisition = acquisition.AcquisitionOptimizer(self._encoding)
         with one_blas_thread():
-            X, y = self._fitted_data()
-            posterior = model.Posterior(X, y, self._theta)
+            X, y, extra = self._fitted_data()
+            posterior = model.Posterior(X, y, self._theta, extra)
             fitted_mean = posterior.predict(X)[0]
             best = float(fitted_mean.min())
             incumbents = X[np.argsort(fitted_mean, kind="stable")[:5]]
             pending = self._ledger.pending.points()
             if pending:
                 X, y = fitting.with_liars(X, y, np.array(pending), best)
-                posterior = model.Posterior(X, y, self._theta)
+                if extra is not None:
+                    extra = np.concatenate([extra, np.zeros(len(pending))])
+                posterior = model.Posterior(X, y, self._theta, extra)
             floor = _MIN_RELATIVE_VARIANCE * posterior.signal
 
             def uninformative(x: np.ndarray) -> bool:
@@ -192,12 +209,13 @@ class GP(Searcher):
                 self.rng, self._sobol_block, incumbents, posterior, best, uninformative
             )
 
-    def _fitted_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """The observations the GP sees (inputs, transformed outputs), with the
-        hyperparameters refitted if the observations changed since the last fit."""
+    def _fitted_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The observations the GP sees (inputs, transformed outputs, extra noise of
+        warm-start rows or None), with the hyperparameters refitted if the observations
+        changed since the last fit."""
         key = (len(self._y), len(self._failed))
         if self._fitted is not None and self._fitted[0] == key:
-            return self._fitted[1], self._fitted[2]
+            return self._fitted[1], self._fitted[2], self._fitted[3]
         _, data, fitting, _ = _modules()
         X_all, y_all = np.array(self._X), np.array(self._y)
         if self._failed:  # failures at the worst value seen (see the module docstring)
@@ -206,9 +224,11 @@ class GP(Searcher):
         lengthscales = fitting.lengthscales_of(self._theta, self._encoding.dim)
         keep = data.select_subset(X_all, y_all, self.max_observations, lengthscales)
         X, y = X_all[keep], data.transform_outputs(y_all[keep])
-        self._theta = fitting.refit(X, y, self._theta, self.rng)
-        self._fitted = (key, X, y)
-        return X, y
+        prior = np.array(self._prior + [False] * len(self._failed), dtype=bool)[keep]
+        extra = PRIOR_NOISE * prior.astype(float) if prior.any() else None
+        self._theta = fitting.refit(X, y, self._theta, self.rng, extra)
+        self._fitted = (key, X, y, extra)
+        return X, y, extra
 
     def _sobol_block(self, n: int) -> np.ndarray:
         """``n`` scrambled Sobol points of the unit cube, freshly scrambled each time."""
