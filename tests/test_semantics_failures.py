@@ -145,3 +145,38 @@ def test_failure_watch_fires_once_at_the_limit_and_never_after_a_success():
     assert watch.observe(_failed(0, "ValueError: x", TB.format(line=1))) is None
     assert watch.observe(_failed(1, "KeyError: y", TB.format(line=2))) is None  # not alike
     assert watch.observe(_failed(2, "KeyError: y", TB.format(line=2))) is None  # the first ones differ
+
+
+@pytest.mark.parametrize("line, expected", [("", 5), ("  max_initial_failures: 2\n", 2),
+                                            ("  max_initial_failures: null\n", None)])
+def test_a_spec_sets_max_initial_failures(tmp_path, line, expected):
+    from rung.spec import load_spec
+
+    (tmp_path / "failing_objectives.py").write_text("def f(config):\n    raise ValueError('no')\n")
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "name: failing\ntrial:\n  function: failing_objectives:f\nspace:\n  x: {type: uniform, low: 0, high: 1}\n"
+        "metric: loss\nbudget:\n  max_trials: 9\n" + line + "backend: inprocess\n"
+    )
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        tuner = load_spec(path).build_tuner(verbose=0, storage=":memory:")
+        assert tuner.budgets.max_initial_failures == expected
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = tuner.run()
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert len(result.trial_records) == (9 if expected is None else expected)
+
+
+def test_a_spec_refuses_a_bad_max_initial_failures(tmp_path):
+    from rung.spec import SpecError, load_spec
+
+    path = tmp_path / "spec.yaml"
+    path.write_text("name: x\ntrial:\n  function: m:f\nspace:\n  x: 1.0\nmetric: loss\n"
+                    "budget:\n  max_trials: 9\n  max_initial_failures: 0\n")
+    with pytest.raises(SpecError, match="max_initial_failures: must be a positive integer, got 0"):
+        load_spec(path)

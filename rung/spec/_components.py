@@ -13,7 +13,8 @@ from ..space import Space, SpaceError
 from ._checks import Checker, closest, describe, number_hint
 from ._source import FieldPath
 
-BUDGET_FIELDS = ("max_trials", "max_wallclock", "max_concurrent", "metric_threshold", "max_failures", "trial_timeout")
+BUDGET_FIELDS = ("max_trials", "max_wallclock", "max_concurrent", "metric_threshold", "max_failures", "trial_timeout",
+                 "max_initial_failures")
 
 
 def build_space(data: Any, check: Checker) -> Space:
@@ -124,6 +125,8 @@ class Budget:
     metric_threshold: float | None = None
     max_failures: int | None = None
     trial_timeout: float | None = None
+    #: The first this-many trials failing alike end the run (the Tuner's default); null: never.
+    max_initial_failures: int | None = 5
 
 
 def build_budget(value: Any, check: Checker) -> Budget:
@@ -138,6 +141,10 @@ def build_budget(value: Any, check: Checker) -> Budget:
         metric_threshold=check.number(data.get("metric_threshold"), (*path, "metric_threshold")),
         max_failures=check.integer(data.get("max_failures"), (*path, "max_failures"), positive=True),
         trial_timeout=check.number(data.get("trial_timeout"), (*path, "trial_timeout"), positive=True),
+        max_initial_failures=(
+            check.integer(data["max_initial_failures"], (*path, "max_initial_failures"), positive=True)
+            if "max_initial_failures" in data else 5
+        ),
     )
 
 

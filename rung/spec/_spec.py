@@ -73,6 +73,7 @@ class ExperimentSpec:
             "max_wallclock": budget.max_wallclock,
             "metric_threshold": budget.metric_threshold,
             "max_failures": budget.max_failures,
+            "max_initial_failures": budget.max_initial_failures,
             "trial_timeout": budget.trial_timeout,
             "backend": self.backend,
             "seed": self.searcher.options.get("seed", self.seed),
