@@ -279,3 +279,10 @@ def test_a_yaml_spec_can_name_a_scipy_distribution(tmp_path):
     spec.write_text(spec.read_text().replace("name: beta", "name: not_a_distribution"))
     with pytest.raises(SpecError, match="space.x: scipy.stats has no distribution named 'not_a_distribution'"):
         load_spec(spec)
+
+
+def test_scipy_objects_that_are_not_frozen_distributions_are_refused_not_taken_as_constants():
+    with pytest.raises(SpaceError, match=r"parameter 'lr': scipy.stats.loguniform is a distribution family.*call it"):
+        Space({"lr": stats.loguniform})
+    with pytest.raises(SpaceError, match="parameter 'x': Normal .*not supported as a domain"):
+        Space({"x": stats.Normal(mu=0, sigma=1)})

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._domains import Constant, Domain
 from ._errors import SpaceError
-from ._scipy import from_scipy, is_scipy_distribution
+from ._scipy import from_scipy, is_scipy_distribution, scipy_problem
 
 
 def constant(value: Any) -> Domain:
@@ -48,6 +48,9 @@ def space_entry(value: Any) -> Domain:
         return value
     if is_scipy_distribution(value):
         return from_scipy(value)
+    problem = scipy_problem(value)
+    if problem is not None:  # e.g. stats.loguniform without its parameters: not a constant
+        raise SpaceError(problem)
     if isinstance(value, np.ndarray) and value.ndim > 0:
         value = value.tolist()
     if isinstance(value, (list, tuple)):

@@ -49,6 +49,26 @@ def is_scipy_distribution(value: Any) -> bool:
     return isinstance(getattr(value, "dist", None), (stats.rv_continuous, stats.rv_discrete))
 
 
+def scipy_problem(value: Any) -> str | None:
+    """Why a ``scipy.stats`` object that is not a frozen distribution cannot be a domain
+    (e.g. ``stats.loguniform`` not called with its parameters), or None for anything else."""
+    module = type(value).__module__ or ""
+    if not module.startswith("scipy.stats") or is_scipy_distribution(value):
+        return None
+    from scipy import stats
+
+    if isinstance(value, (stats.rv_continuous, stats.rv_discrete)):
+        name = getattr(value, "name", "the distribution")
+        return (
+            f"scipy.stats.{name} is a distribution family, not a distribution: call it with its "
+            f"parameters, e.g. stats.{name}(...), as in stats.loguniform(1e-3, 1)"
+        )
+    return (
+        f"{type(value).__name__} (a scipy.stats object) is not supported as a domain: use a frozen "
+        "distribution such as stats.norm(0, 1) or stats.loguniform(1e-3, 1), or a rung domain"
+    )
+
+
 def _number(value: Any, what: str) -> int | float:
     if isinstance(value, np.generic):
         value = value.item()
