@@ -184,6 +184,7 @@ class RayBackend(Backend):
         self._selector: selectors.BaseSelector | None = None
         self._address: tuple[str, int] | None = None
         self._retries: list[_Retry] = []
+        self._held: list[tuple[int, TrialOutcome, float]] = []
         self._retry_counts: dict[int, int] = {}
         self._replies: list[tuple[_Slot, int, str]] = []
         self._last_poll = 0.0
@@ -320,6 +321,7 @@ class RayBackend(Backend):
             self._listener.close()
             self._listener = None
         self._retries = []
+        self._held = []
         if self._owns_ray and self._ray is not None:
             self._ray.shutdown()
         self._owns_ray = False
@@ -407,6 +409,7 @@ class RayBackend(Backend):
             self._poll_ray(now)
         self._expire(now)
         self._dispatch_retries()
+        self._release_held(now)
 
     def _accept(self) -> None:
         assert self._listener is not None and self._selector is not None
@@ -559,7 +562,9 @@ class RayBackend(Backend):
         else:
             raise _Violation(f"sent an unexpected {kind!r} message")
 
-    def _finish(self, slot: _Slot, returncode: int | None, error: str | None = None) -> None:
+    def _finish(self, slot: _Slot, returncode: int | None, error: str | None = None, hold: bool = False) -> None:
+        """End the slot's trial; ``hold``: the slot died, so the end may wait for a slot (see
+        :meth:`_release_held`)."""
         launch = slot.launch
         if launch is None:
             return
@@ -581,8 +586,29 @@ class RayBackend(Backend):
         slot.outcome = None
         slot.child_pid = None
         slot.kill_requested = False
+        if hold:
+            self._held.append((launch.trial_id, outcome, time.monotonic()))
+            self._release_held(time.monotonic())
+            return
         assert self._events is not None
         self._events.on_end(launch.trial_id, outcome)
+
+    def _release_held(self, now: float) -> None:
+        """Deliver the ends of trials whose slot died, unless that would leave the tuner with
+        no trial running and no free slot while replacements are still starting (it would
+        end the experiment for want of work): then they wait for a slot, at most
+        ``start_timeout`` seconds. The process backend keeps a dead worker's slot busy the
+        same way."""
+        if not self._held:
+            return
+        busy = any(slot.launch is not None for slot in self._slots) or bool(self._retries)
+        starting = any(not slot.ready for slot in self._slots)
+        oldest = min(since for _, _, since in self._held)
+        if busy or self.free_slots() > 0 or not starting or now - oldest > self.start_timeout:
+            held, self._held = self._held, []
+            assert self._events is not None
+            for trial_id, outcome, _ in held:
+                self._events.on_end(trial_id, outcome)
 
     # -- slots that die ----------------------------------------------------------------------
     def _poll_ray(self, now: float) -> None:
@@ -614,7 +640,9 @@ class RayBackend(Backend):
         if slot not in self._slots:
             return
         self._close_conn(slot)
-        cause, detail = self._cause(slot, ref)
+        # A slot whose connection carried something rung never sends is ended by us: its
+        # trial fails saying so (the cause is known, nothing to ask Ray).
+        cause, detail = ("broken", "") if slot.broken is not None else self._cause(slot, ref)
         if not slot.ready and slot.launch is None and cause == "crashed":
             # A slot that fails while starting on a live node would fail again: say why now.
             raise WorkerStartError(f"a Ray slot on {slot.node} failed while starting: {detail}")
@@ -639,14 +667,15 @@ class RayBackend(Backend):
                 slot.launch = None
                 return
             slot.outcome = None
-            self._finish(slot, None, error=f"{reason}; retried {count} time(s), at most max_retries={self.max_retries}")
+            self._finish(slot, None, error=f"{reason}; retried {count} time(s), at most max_retries={self.max_retries}",
+                         hold=True)
         elif cause == "oom" and not slot.kill_requested:
             slot.outcome = None
             self._finish(slot, None, error=f"out of memory: Ray's memory monitor killed trial {trial_id}'s worker on "
-                                           f"{slot.node} ({detail})")
+                                           f"{slot.node} ({detail})", hold=True)
         else:
             self._finish(slot, None, error=None if slot.kill_requested or slot.broken else
-                         f"the trial's Ray worker on {slot.node} died: {detail}")
+                         f"the trial's Ray worker on {slot.node} died: {detail}", hold=True)
 
     def _cause(self, slot: _Slot, ref: Any) -> tuple[str, str]:
         """Why the slot is gone: ("node" | "oom" | "crashed", words)."""

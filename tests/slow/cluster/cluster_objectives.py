@@ -52,3 +52,38 @@ def hog(config):
         block[i] = 1
     time.sleep(float(config.get("hold", 20)))
     rung.report(loss=float(len(block)))
+
+
+class Exploit:
+    """Unpickling this creates the file ``path``: proof that received bytes ran as code."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (exec, (f"open({self.path!r}, 'w').close()",))
+
+
+def forges(config):
+    """A trial that writes bytes of its choice to its connection to the driver (the fd is the
+    node worker's argv[1]) instead of going through rung.report."""
+    import pickle
+    import sys
+
+    from rung.trial._session import encode_message
+
+    kind = config["kind"]
+    if kind.startswith("ok"):
+        rung.report(loss=1.0)
+        return 1.0
+    if kind == "pickle":
+        data = pickle.dumps(("report", 0, Exploit(config["marker"])))
+    elif kind == "forged_hello":
+        data = encode_message(("hello", "0" * 32, {"node_id": "x"}))
+    elif kind == "other_trial":
+        data = encode_message(("report", 10_000, {"loss": 0.0}))
+    else:
+        raise AssertionError(kind)
+    os.write(int(sys.argv[1]), data)
+    time.sleep(30)  # the driver must end this trial itself
+    return 0.0

@@ -252,3 +252,20 @@ def test_without_a_cluster_the_backend_starts_a_local_ray_on_loopback_and_stops_
     while len(_raylets()) > before and time.monotonic() < deadline:
         time.sleep(0.5)
     assert len(_raylets()) <= before  # the local Ray's raylet is gone
+
+
+def test_bytes_a_trial_writes_to_its_connection_fail_only_that_trial(ray_cluster, tmp_path):
+    from cluster_objectives import forges
+
+    marker = tmp_path / "marker"
+    kinds = ["ok", "pickle", "forged_hello", "other_trial", "ok_after"]
+    result = rung.Tuner(forges, {"kind": rung.choice(kinds), "marker": str(marker)}, metric="loss",
+                        searcher=rung.searchers.Grid, backend=RayBackend(), n_workers=2, verbose=0,
+                        storage=":memory:").run()
+    assert not marker.exists()  # nothing the trial wrote was unpickled
+    rows = {t.config["kind"]: t for t in result.trial_records}
+    assert rows["ok"].status.value == rows["ok_after"].status.value == "completed"
+    for kind, problem in {"pickle": "is not a rung message", "forged_hello": "unexpected 'hello' message",
+                          "other_trial": "malformed 'report' message"}.items():
+        assert rows[kind].status.value == "failed", kind
+        assert problem in rows[kind].error and "a trial must not write to it" in rows[kind].error, rows[kind].error
