@@ -286,3 +286,9 @@ def test_scipy_objects_that_are_not_frozen_distributions_are_refused_not_taken_a
         Space({"lr": stats.loguniform})
     with pytest.raises(SpaceError, match="parameter 'x': Normal .*not supported as a domain"):
         Space({"x": stats.Normal(mu=0, sigma=1)})
+
+
+def test_a_dict_of_domains_is_refused_rather_than_taken_as_a_constant():
+    with pytest.raises(SpaceError, match=r"parameter 'optimizer': a dict holding domains \(lr\).*'optimizer.lr'"):
+        Space({"optimizer": {"name": "adam", "lr": rung.loguniform(1e-4, 1e-1)}})
+    assert Space({"optimizer": {"name": "adam", "betas": [0.9, 0.99]}})["optimizer"].value["name"] == "adam"

@@ -41,9 +41,10 @@ def _sequence_hint(value: list[Any] | tuple[Any, ...]) -> str:
     )
 
 
-def space_entry(value: Any) -> Domain:
-    """The domain a space entry stands for (see the module docstring); SpaceError for a
-    list, tuple or array, and for a scipy distribution with invalid parameters."""
+def space_entry(value: Any, name: str = "param") -> Domain:
+    """The domain the space entry ``name`` stands for (see the module docstring); SpaceError
+    for a list, tuple or array, a dict holding domains, a scipy object that is not a frozen
+    distribution, and a scipy distribution with invalid parameters."""
     if isinstance(value, Domain):
         return value
     if is_scipy_distribution(value):
@@ -55,4 +56,10 @@ def space_entry(value: Any) -> Domain:
         value = value.tolist()
     if isinstance(value, (list, tuple)):
         raise SpaceError(_sequence_hint(value))
+    if isinstance(value, dict) and any(isinstance(v, Domain) or is_scipy_distribution(v) for v in value.values()):
+        inner = ", ".join(str(k) for k, v in value.items() if isinstance(v, Domain) or is_scipy_distribution(v))
+        raise SpaceError(
+            f"a dict holding domains ({inner}) would be a constant, tuning nothing: spaces are flat, so write "
+            f"each as its own parameter (e.g. '{name}.{inner.split(', ')[0]}': ...)"
+        )
     return Constant(value)

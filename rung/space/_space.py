@@ -67,7 +67,7 @@ class Space(Mapping[str, Domain]):
             if not isinstance(name, str) or not name:
                 raise SpaceError(f"parameter names must be non-empty strings, got {name!r}", name)
             try:
-                domain = space_entry(value)
+                domain = space_entry(value, name)
             except SpaceError as err:
                 raise err.for_param(name) from None
             if isinstance(domain, InvalidDomain):
