@@ -8,6 +8,7 @@ trial; :class:`TrainingObjective` has one, and :func:`warm` gives one to any fun
 
 from __future__ import annotations
 
+import io
 from typing import Any, Callable
 
 import torch
@@ -28,6 +29,10 @@ def warm_torch() -> None:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     optimizer.step()
     scheduler.step()
+    buffer = io.BytesIO()
+    torch.save({"weights": probe.state_dict(), "optimizer": optimizer.state_dict()}, buffer)
+    buffer.seek(0)
+    torch.load(buffer, weights_only=True)
 
 
 class WarmObjective:

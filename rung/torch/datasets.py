@@ -39,14 +39,18 @@ def digits(image_size: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
     return x, torch.tensor(labels, dtype=torch.long)
 
 
-def mnist1d(seed: int = 0, test: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST-1D (4,000 training or 1,000 test examples of 40 values), generated offline."""
+def mnist1d(seed: int | None = None, test: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST-1D (4,000 training or 1,000 test examples of 40 values), generated offline.
+
+    ``seed`` None keeps the package's own seed: the canonical data set.
+    """
     if importlib.util.find_spec("mnist1d") is None:
         raise ImportError("mnist1d is not installed: pip install mnist1d (rung's bench extra has it)")
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
-    args.seed = seed
+    if seed is not None:
+        args.seed = seed
     state = np.random.get_state()  # the package seeds numpy's global generator: leave it as it was
     try:
         data = make_dataset(args)
