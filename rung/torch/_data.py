@@ -69,7 +69,7 @@ class Part:
         if self.x is not None:
             return self.x[0]
         source = self.dataset if self.dataset is not None else self.loader.dataset  # type: ignore[union-attr]
-        return torch.as_tensor(source[0][0])  # type: ignore[index]
+        return torch.as_tensor(source[0][0])
 
 
 @dataclass
@@ -158,7 +158,7 @@ def prepare(data: Any, valid_data: Any, *, task: str, valid_fraction: float, see
         y_all = train.y.numpy()
     elif train.dataset is not None:
         y_all = _labels_of(train.dataset) if task != "regression" else np.asarray(
-            [np.asarray(train.dataset[i][1]) for i in range(min(len(train), 1))])  # type: ignore[arg-type]
+            [np.asarray(train.dataset[i][1]) for i in range(min(len(train), 1))])
     else:
         assert train.loader is not None
         y_all = np.concatenate([np.asarray(batch[1]) for batch in train.loader])

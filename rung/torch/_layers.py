@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Literal
 
 import torch
 from torch import nn
@@ -37,7 +37,9 @@ INITS = ("default", "lecun_normal", "lecun_uniform", "xavier_normal", "xavier_un
          "kaiming_uniform")
 
 # The gain name torch.nn.init.calculate_gain knows for each activation (He init needs it).
-_GAINS = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmoid": "sigmoid", "selu": "selu"}
+_Gain = Literal["relu", "leaky_relu", "tanh", "sigmoid", "selu"]
+_GAINS: dict[str, _Gain] = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmoid": "sigmoid",
+                            "selu": "selu"}
 
 
 def activation(name: str) -> nn.Module:
@@ -59,7 +61,7 @@ def initialize(model: nn.Module, scheme: str, activation_name: str) -> None:
         raise choice_error("init", scheme, INITS)
     if scheme == "default":
         return
-    gain_name = _GAINS.get(activation_name, "relu")
+    gain_name: _Gain = _GAINS.get(activation_name, "relu")
     for module in model.modules():
         if not isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)):
             continue

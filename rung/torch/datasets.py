@@ -15,6 +15,7 @@ Nothing here downloads anything. Each loader returns ``(X, y)`` as float and lon
 from __future__ import annotations
 
 import gzip
+import importlib
 import importlib.util
 import os
 import struct
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _FASHION_FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                   False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
@@ -46,14 +47,14 @@ def mnist1d(seed: int | None = None, test: bool = False) -> tuple[torch.Tensor, 
     """
     if importlib.util.find_spec("mnist1d") is None:
         raise ImportError("mnist1d is not installed: pip install mnist1d (rung's bench extra has it)")
-    from mnist1d.data import get_dataset_args, make_dataset
+    package = importlib.import_module("mnist1d.data")  # optional, untyped
 
-    args = get_dataset_args()
+    args = package.get_dataset_args()
     if seed is not None:
         args.seed = seed
     state = np.random.get_state()  # the package seeds numpy's global generator: leave it as it was
     try:
-        data = make_dataset(args)
+        data = package.make_dataset(args)
     finally:
         np.random.set_state(state)
     x, y = (data["x_test"], data["y_test"]) if test else (data["x"], data["y"])
@@ -95,9 +96,9 @@ def fashion_mnist(root: str | os.PathLike, train: bool = True) -> tuple[torch.Te
     """Fashion-MNIST's training (or test) set from ``root``: ``(N, 1, 28, 28)`` in [0, 1], labels."""
     root = Path(root)
     if importlib.util.find_spec("torchvision") is not None:
-        import torchvision  # type: ignore[import-not-found]  # optional: absent here
+        vision = importlib.import_module("torchvision.datasets")  # optional: not installed here
 
-        data = torchvision.datasets.FashionMNIST(str(root), train=train, download=False)
+        data = vision.FashionMNIST(str(root), train=train, download=False)
         images, labels = data.data.numpy(), data.targets.numpy()
     else:
         image_file, label_file = _FASHION_FILES[train]
