@@ -133,3 +133,65 @@ def write_optuna(url: str, name: str, n_trials: int, seed: int = 0) -> None:
             batch = []
     if batch:
         study.add_trials(batch)
+
+
+def write_optuna_bulk(url: str, name: str, n_trials: int, seed: int = 0) -> None:
+    """The same trials as :func:`write_optuna`, written faster: Optuna creates the storage
+    and the study, then the trial rows go into its tables in one transaction, in the
+    shapes Optuna itself writes (``add_trials`` commits trial by trial: 10,000 trials took
+    9.5 minutes here). :func:`check_optuna` reads them back through Optuna."""
+    import json
+    import sqlite3
+    from datetime import datetime
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.create_study(study_name=name, storage=url, direction="minimize")
+    path = url[len("sqlite:///"):]
+    connection = sqlite3.connect(path)
+    study_id = connection.execute("SELECT study_id FROM studies WHERE study_name = ?", (name,)).fetchone()[0]
+    distributions = {
+        "lr": json.dumps({"name": "FloatDistribution", "attributes": {"step": None, "low": 0.0001, "high": 0.1, "log": True}}),
+        "width": json.dumps({"name": "IntDistribution", "attributes": {"log": False, "step": 1, "low": 16, "high": 512}}),
+        "act": json.dumps({"name": "CategoricalDistribution", "attributes": {"choices": ["relu", "tanh", "gelu"]}}),
+    }
+    choices = ["relu", "tanh", "gelu"]
+    states = {"completed": "COMPLETE", "stopped": "PRUNED", "failed": "FAIL"}
+    trials, params, values, intermediate = [], [], [], []
+    now = datetime.now().isoformat(sep=" ")
+    for synthetic in synthetic_trials(n_trials, seed):
+        tid = synthetic.trial_id + 1
+        trials.append((tid, synthetic.trial_id, study_id, states[synthetic.status], now, now))
+        config = synthetic.config
+        params += [(tid, "lr", float(config["lr"]), distributions["lr"]),
+                   (tid, "width", float(config["width"]), distributions["width"]),
+                   (tid, "act", float(choices.index(str(config["act"]))), distributions["act"])]
+        if synthetic.status == "completed":
+            values.append((tid, 0, synthetic.losses[-1], "FINITE"))
+        intermediate += [(tid, epoch, loss, "FINITE") for epoch, loss in enumerate(synthetic.losses, start=1)]
+    with connection:
+        connection.executemany("INSERT INTO trials (trial_id, number, study_id, state, datetime_start, "
+                               "datetime_complete) VALUES (?, ?, ?, ?, ?, ?)", trials)
+        connection.executemany("INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) "
+                               "VALUES (?, ?, ?, ?)", params)
+        connection.executemany("INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, ?)",
+                               values)
+        connection.executemany("INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
+                               "intermediate_value_type) VALUES (?, ?, ?, ?)", intermediate)
+    connection.close()
+
+
+def check_optuna(url: str, name: str, n_trials: int, seed: int = 0) -> None:
+    """Optuna reads back exactly the synthetic trials (AssertionError otherwise)."""
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=url)
+    trials = study.get_trials(deepcopy=False)
+    assert len(trials) == n_trials, (len(trials), n_trials)
+    for synthetic, trial in zip(synthetic_trials(n_trials, seed), trials):
+        assert trial.number == synthetic.trial_id and trial.params == synthetic.config, (trial.params, synthetic.config)
+        assert trial.intermediate_values == dict(enumerate(synthetic.losses, start=1))
+        expected = synthetic.losses[-1] if synthetic.status == "completed" else None
+        assert trial.value == expected and trial.state.name == {"completed": "COMPLETE", "stopped": "PRUNED",
+                                                                 "failed": "FAIL"}[synthetic.status]

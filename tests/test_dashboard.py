@@ -313,3 +313,25 @@ def test_start_refuses_a_busy_port():
             start(store, port=port)
     finally:
         board.stop()
+
+
+def test_cli_dashboard_arguments(tmp_path, capsys):
+    from rung.cli import build_parser, main
+
+    assert main(["dashboard", "--storage", str(tmp_path / "none.db")]) == 2
+    assert "no store" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["dashboard", "--port", "70000"])
+    assert stopped.value.code == 2 and "port" in capsys.readouterr().err
+    store = SQLStorage(tmp_path / "s.db")
+    asha_run(store, n=2)
+    assert main(["dashboard", "--storage", str(tmp_path / "s.db"), "--experiment", "other"]) == 2
+    assert "--experiment: no experiment named 'other'" in capsys.readouterr().err
+    assert main(["dashboard", "--storage", str(tmp_path / "s.db"), "--host", "0.0.0.0", "--token", "short"]) == 2
+    assert "token" in capsys.readouterr().err
+    run = build_parser().parse_args(["run", "spec.yaml", "--dashboard", "--dashboard-port", "8999"])
+    assert run.dashboard and run.dashboard_port == 8999
+    from rung.cli._running import _overrides
+
+    assert _overrides(run, store)["dashboard"] == {"port": 8999}
+    assert "dashboard" not in _overrides(build_parser().parse_args(["run", "spec.yaml"]), store)

@@ -125,7 +125,7 @@ class ExperimentData:
         self.t_run_time.data[tid] = row.run_time or 0.0
         self.t_reports.data[tid] = row.n_reports or 0
         self.configs[tid] = row.config
-        texts = {key: value for key, value in (("end_reason", row.end_reason), ("error", row.error),
+        texts: dict[str, Any] = {key: value for key, value in (("end_reason", row.end_reason), ("error", row.error),
                                                 ("traceback", row.traceback), ("resource", row.resource))
                  if value is not None}
         if row.last_metrics:
@@ -171,12 +171,13 @@ class ExperimentData:
             number = _number(raw)
             if math.isnan(number) and not isinstance(raw, float):
                 continue  # not a number: not kept in columns
-            column = self.extra.get(key)
-            if column is None:
+            found = self.extra.get(key)
+            if found is None:
                 if len(self.extra) >= MAX_EXTRA_METRICS:
                     self.dropped_metrics.add(key)
                     continue
-                column = self.extra[key] = _Column(np.float64, np.nan)
+                found = self.extra[key] = _Column(np.float64, np.nan)
+            column = found
             column.reserve(index + 1)
             column.data[index] = number
         if report.reason or report.details:

@@ -115,7 +115,7 @@ def elapsed(data: ExperimentData) -> float:
 def parameter_kinds(data: ExperimentData) -> list[dict[str, Any]]:
     """Each searched parameter with how to draw it: ``float`` (``log`` axis or not), ``int``
     or ``choice`` (with its categories). Constants are left out."""
-    kinds = []
+    kinds: list[dict[str, Any]] = []
     space = data.record.space if isinstance(data.record.space, dict) else {}
     for name, domain in space.items():
         kind = str(domain.get("type", "")) if isinstance(domain, dict) else ""
@@ -266,6 +266,7 @@ def params(data: ExperimentData) -> dict[str, Any]:
     for kind in parameter_kinds(data):
         name = kind["name"]
         raw = [data.configs.get(tid, {}).get(name) for tid in drawn.tolist()]
+        column: list[Any]
         if kind["kind"] == "choice":
             column = [v if isinstance(v, str) or v is None else json.dumps(v) for v in raw]
         else:

@@ -220,7 +220,7 @@ class SQLStorage(Storage):
             report_rows = [row for row in report_rows if row["seq"] <= last]
             event_rows = [row for row in event_rows if row["seq"] <= last]
             touched = sorted({row["trial_id"] for row in report_rows} | {row["trial_id"] for row in event_rows})
-            trial_rows = []
+            trial_rows: list[Any] = []
             for start in range(0, len(touched), 500):  # bounded IN lists
                 trial_rows += conn.execute(
                     sa.select(t).where(t.c.experiment_id == experiment_id,

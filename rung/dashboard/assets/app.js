@@ -9,6 +9,15 @@ const API = "/api/experiments/" + encodeURIComponent(NAME);
 const COLORS = { completed: "#2ca02c", stopped: "#ff7f0e", paused: "#9467bd", failed: "#d62728", running: "#1f77b4" };
 const STOPPED_SHADES = ["#ffbb78", "#ff9f40", "#ff7f0e", "#d95f02", "#a64d00", "#7a3800"];
 const PLOT_CONFIG = { responsive: true, displaylogo: false };
+// plotly.js (4.6 MB) is loaded without blocking the page: the summary and the trial table
+// show as soon as their data arrives, the charts once plotly.js is ready.
+const plotlyReady = new Promise((resolve, reject) => {
+  const script = document.createElement("script");
+  script.src = "/static/plotly.min.js";
+  script.onload = () => resolve(window.Plotly);
+  script.onerror = () => reject(new Error("could not load /static/plotly.min.js"));
+  document.head.appendChild(script);
+});
 const state = { version: -1, tab: "overview", summary: null, params: null, paramsVersion: -1,
   table: { sort: "trial", order: "asc", offset: 0 }, detail: null, drawn: {} };
 
@@ -38,9 +47,10 @@ function rungShapes(rungs) {
     line: { color: "#999", width: 1, dash: "dot" } }));
 }
 
-function draw(id, traces, layout) {
+async function draw(id, traces, layout) {
+  await plotlyReady;
   const base = { margin: { l: 60, r: 20, t: 36, b: 48 }, uirevision: id, font: { size: 12 } };
-  Plotly.react(el(id), traces, Object.assign(base, layout), PLOT_CONFIG);
+  await Plotly.react(el(id), traces, Object.assign(base, layout), PLOT_CONFIG);
   state.drawn[id] = true;
 }
 
@@ -48,6 +58,8 @@ function draw(id, traces, layout) {
 function renderSummary(s) {
   state.summary = s;
   document.title = "rung: " + s.name;
+  document.body.dataset.reports = s.n_reports;  // what tests and benchmarks watch
+  document.body.dataset.trials = s.n_trials;
   text("exp-name", s.name);
   const badge = el("exp-status");
   badge.textContent = s.status + (s.stop_reason && s.status !== "running" ? " (" + s.stop_reason + ")" : "") + (s.stop_requested ? " · stop requested" : "");
@@ -94,7 +106,10 @@ function selectTab(tab) {
   state.tab = tab;
   for (const button of document.querySelectorAll("#tabs button")) button.classList.toggle("active", button.dataset.tab === tab);
   for (const section of document.querySelectorAll("section.tab")) section.hidden = section.id !== "tab-" + tab;
-  refreshTab().then(() => { for (const id of Object.keys(state.drawn)) { const node = el(id); if (node.offsetParent) Plotly.Plots.resize(node); } });
+  refreshTab().then(async () => {
+    await plotlyReady;
+    for (const id of Object.keys(state.drawn)) { const node = el(id); if (node.offsetParent) Plotly.Plots.resize(node); }
+  });
 }
 
 // -- views ---------------------------------------------------------------------------------------
@@ -115,12 +130,12 @@ async function drawCurves() {
   }
   for (const name of Object.keys(groups).sort()) {
     const g = groups[name];
-    traces.push({ type: "scattergl", x: g.x, y: g.y, text: g.text, mode: "lines+markers", name: name,
+    traces.push({ type: "scatter", x: g.x, y: g.y, text: g.text, mode: "lines+markers", name: name,
       line: { color: stateColor(name, c.rungs), width: 1 }, marker: { size: 3 }, connectgaps: false, hovertemplate: "%{text}<br>%{x}: %{y}<extra>" + name + "</extra>" });
   }
   const best = c.lines.find(line => line.trial === c.best_trial);
   if (best) traces.push({ x: best.x, y: best.y, mode: "lines", name: "best (trial " + best.trial + ")", line: { color: "#000", width: 3 } });
-  draw("plot-curves", traces, { title: { text: "Learning curves by how trials ended" }, xaxis: { title: { text: c.x_label } },
+  await draw("plot-curves", traces, { title: { text: "Learning curves by how trials ended" }, xaxis: { title: { text: c.x_label } },
     yaxis: { title: { text: c.metric } }, shapes: rungShapes(c.rungs) });
   text("curves-note", "Lines: " + c.drawn + " of " + c.total + " trials (the 20 best, running ones, then a fixed sample); " +
     "band and median: all reports. Dotted lines: rung levels" + (c.rungs.length ? " (" + c.rungs.join(", ") + ")" : "") + ".");
@@ -129,11 +144,11 @@ async function drawCurves() {
 async function drawIncumbent() {
   const inc = await getJSON(API + "/views/incumbent");
   const hover = "trial %{text}<br>%{y}<extra></extra>";
-  draw("plot-incumbent-time", [{ x: inc.time.x, y: inc.time.y, text: inc.time.trial, mode: "lines+markers", line: { shape: "hv", color: "#1f77b4" }, hovertemplate: hover, name: "incumbent" }],
+  await draw("plot-incumbent-time", [{ x: inc.time.x, y: inc.time.y, text: inc.time.trial, mode: "lines+markers", line: { shape: "hv", color: "#1f77b4" }, hovertemplate: hover, name: "incumbent" }],
     { title: { text: "Incumbent over wall-clock time" }, xaxis: { title: { text: "seconds since start" } }, yaxis: { title: { text: "best " + inc.metric } }, showlegend: false });
-  draw("plot-incumbent-trials", [{ x: inc.trials.x, y: inc.trials.y, text: inc.trials.trial, mode: "lines+markers", line: { shape: "hv", color: "#2ca02c" }, hovertemplate: hover, name: "incumbent" }],
+  await draw("plot-incumbent-trials", [{ x: inc.trials.x, y: inc.trials.y, text: inc.trials.trial, mode: "lines+markers", line: { shape: "hv", color: "#2ca02c" }, hovertemplate: hover, name: "incumbent" }],
     { title: { text: "Incumbent over trials" }, xaxis: { title: { text: "trial id" } }, yaxis: { title: { text: "best " + inc.metric } }, showlegend: false });
-  draw("plot-times", [
+  await draw("plot-times", [
     { type: "bar", orientation: "h", y: ["time"], x: [inc.training_time], name: "training (sum over trials)", marker: { color: "#1f77b4" } },
     { type: "bar", orientation: "h", y: ["time"], x: [inc.decision_time], name: "decisions (searcher + scheduler)", marker: { color: "#ff7f0e" } },
   ], { barmode: "group", title: { text: "Training time and decision time (elapsed " + seconds(inc.elapsed) + ")" }, xaxis: { title: { text: "seconds" } }, margin: { l: 60, r: 20, t: 36, b: 40 } });
@@ -153,7 +168,7 @@ async function drawRungs() {
   traces.push({ x: r.levels.map(l => l.level), y: r.levels.map(l => l.q["0.5"]), mode: "lines", line: { dash: "dash", color: "#555" }, name: "median at each rung" });
   const levels = r.levels.map(l => l.level);
   const spread = levels.length > 1 && levels[0] > 0 && levels[levels.length - 1] / levels[0] > 20;
-  draw("plot-rungs", traces, { title: { text: "Metric per rung level" }, xaxis: { title: { text: r.x_label }, type: spread ? "log" : "linear", tickvals: levels, ticktext: levels.map(String) },
+  await draw("plot-rungs", traces, { title: { text: "Metric per rung level" }, xaxis: { title: { text: r.x_label }, type: spread ? "log" : "linear", tickvals: levels, ticktext: levels.map(String) },
     yaxis: { title: { text: r.metric }, type: r.log_y ? "log" : "linear" } });
   text("rungs-note", r.levels.map(l => "rung " + l.level + ": " + l.x.length + " of " + l.n + " points drawn").join("; ") + ". Median and best: all values.");
 }
@@ -182,7 +197,7 @@ async function drawParallel() {
     return Object.assign({ label: p.name, values: a.values }, a.tickvals ? { tickvals: a.tickvals, ticktext: a.ticktext } : {});
   });
   dims.push({ label: d.metric, values: d.value });
-  draw("plot-parallel", [{ type: "parcoords", dimensions: dims, line: { color: d.value, colorscale: "Viridis", reversescale: state.summary && state.summary.mode === "min", showscale: true } }],
+  await draw("plot-parallel", [{ type: "parcoords", dimensions: dims, line: { color: d.value, colorscale: "Viridis", reversescale: state.summary && state.summary.mode === "min", showscale: true } }],
     { title: { text: "Parallel coordinates" }, margin: { l: 80, r: 80, t: 60, b: 30 } });
   text("parallel-note", d.drawn + " of " + d.total + " trials with a value (the best tenth of the budget, then a fixed sample).");
 }
@@ -208,10 +223,10 @@ async function drawScatter() {
   const marker = { size: 4, color: d.value, colorscale: "Viridis", reversescale: state.summary && state.summary.mode === "min", showscale: true, colorbar: { title: { text: d.metric } } };
   const hover = d.trial.map(t => "trial " + t);
   if (z) {
-    draw("plot-scatter", [{ type: "scatter3d", mode: "markers", x: column(x).values, y: column(y).values, z: column(z).values, text: hover, marker: marker }],
+    await draw("plot-scatter", [{ type: "scatter3d", mode: "markers", x: column(x).values, y: column(y).values, z: column(z).values, text: hover, marker: marker }],
       { title: { text: "3-D scatter" }, scene: { xaxis: axis(x), yaxis: axis(y), zaxis: axis(z) } });
   } else {
-    draw("plot-scatter", [{ type: "scattergl", mode: "markers", x: column(x).values, y: column(y).values, text: hover, marker: marker }],
+    await draw("plot-scatter", [{ type: "scattergl", mode: "markers", x: column(x).values, y: column(y).values, text: hover, marker: marker }],
       { title: { text: "2-D scatter" }, xaxis: axis(x), yaxis: axis(y) });
   }
   text("scatter-note", d.drawn + " of " + d.total + " trials with a value (same sample as parallel coordinates), coloured by " + d.metric + ".");
@@ -228,14 +243,14 @@ async function drawSlice() {
     layout["xaxis" + suffix] = Object.assign({ title: { text: p.name } }, p.log ? { type: "log" } : {}, a.tickvals ? { tickvals: a.tickvals, ticktext: a.ticktext } : {});
     layout["yaxis" + suffix] = { title: { text: i % columns === 0 ? d.metric : "" } };
   });
-  draw("plot-slice", traces, layout);
+  await draw("plot-slice", traces, layout);
   text("slice-note", d.drawn + " of " + d.total + " trials with a value (same sample as parallel coordinates).");
 }
 
 async function drawImportance() {
   const imp = await getJSON(API + "/views/importance");
   if (!imp.available) { text("importance-note", "Importance: " + imp.why + "."); return; }
-  draw("plot-importance", [{ type: "bar", orientation: "h", x: imp.importance.slice().reverse(), y: imp.names.slice().reverse(), marker: { color: "#1f77b4" } }],
+  await draw("plot-importance", [{ type: "bar", orientation: "h", x: imp.importance.slice().reverse(), y: imp.names.slice().reverse(), marker: { color: "#1f77b4" } }],
     { title: { text: "Hyperparameter importance for " + imp.metric }, xaxis: { title: { text: "importance (random forest, impurity)" } }, margin: { l: 140, r: 20, t: 36, b: 48 } });
   text("importance-note", "A random forest (scikit-learn) fitted on " + imp.n_trials + " finished trials (a fixed sample when there are more).");
 }
@@ -249,10 +264,10 @@ async function drawTimeline() {
     g.x.push(b.start[i], b.end[i], null); g.y.push(b.lane[i], b.lane[i], null);
     g.text.push("trial " + b.trial[i], "trial " + b.trial[i], "");
   }
-  const traces = Object.keys(groups).sort().map(name => ({ type: "scattergl", mode: "lines", x: groups[name].x, y: groups[name].y, text: groups[name].text,
+  const traces = Object.keys(groups).sort().map(name => ({ type: "scatter", mode: "lines", x: groups[name].x, y: groups[name].y, text: groups[name].text,
     line: { color: COLORS[name] || "#777", width: 6 }, name: name, hovertemplate: "%{text}<br>%{x:.1f} s<extra>" + name + "</extra>" }));
-  draw("plot-timeline", traces, { title: { text: "Trials on worker slots" }, xaxis: { title: { text: "seconds since start" } }, yaxis: { title: { text: "slot" }, dtick: 1 } });
-  draw("plot-concurrency", [{ x: t.concurrency.x, y: t.concurrency.y, mode: "lines", line: { shape: "hv" }, name: "running" }],
+  await draw("plot-timeline", traces, { title: { text: "Trials on worker slots" }, xaxis: { title: { text: "seconds since start" } }, yaxis: { title: { text: "slot" }, dtick: 1 } });
+  await draw("plot-concurrency", [{ x: t.concurrency.x, y: t.concurrency.y, mode: "lines", line: { shape: "hv" }, name: "running" }],
     { title: { text: "Trials running" }, xaxis: { title: { text: "seconds since start" } }, yaxis: { title: { text: "trials" } }, margin: { l: 60, r: 20, t: 30, b: 40 } });
   text("timeline-note", "Bars: " + t.drawn + " of " + t.total + " runs on a worker (the most recent); slots are inferred (the store does not name workers). Trials running: all runs, exact.");
 }
@@ -295,6 +310,7 @@ async function showDetail(trial, scroll) {
   body.appendChild(pre(facts.join("\n")));
   if (d.error || d.traceback) { body.appendChild(heading("Failure")); body.appendChild(pre((d.error || "") + "\n\n" + (d.traceback || ""))); }
   const curve = document.createElement("div"); curve.className = "plot small"; curve.id = "plot-trial"; body.appendChild(curve);
+  await plotlyReady;
   Plotly.react(curve, [{ x: d.reports.map(r => r.resource), y: d.reports.map(r => r.metrics[d.metric]), mode: "lines+markers" }],
     { margin: { l: 50, r: 10, t: 10, b: 30 }, xaxis: { title: { text: "resource" } }, yaxis: { title: { text: d.metric } } }, PLOT_CONFIG);
   body.appendChild(heading("Reports and decisions (" + d.reports.length + ")"));

@@ -1,0 +1,251 @@
+"""Dashboard at scale: time to first picture and memory at 1,000 / 10,000 / 100,000 trials
+(10 reports each), rung's dashboard beside optuna-dashboard on the same trials, and the
+delay from a report to its appearance on an open page.
+
+    .venv/bin/python benchmarks/dashboard_scale.py [--sizes 1000 10000 100000] [--no-optuna]
+
+Each dashboard runs as its own process (``rung dashboard``, ``optuna-dashboard``) on a
+store written beforehand (``dashboard_data.py``); headless chromium (Selenium) opens the
+experiment's page cold, right after the server is up. "First picture": from asking for the
+page until a plotly chart on it holds data (rung: the learning curves or the incumbent;
+optuna-dashboard: any of its plotly charts). Memory: the server process's peak resident
+size (VmHWM) once the page has drawn and, for rung, once it has read the whole log.
+Delay: a real tuner (2 workers) reports with its wall-clock time; the open page's report
+count is sampled every 20 ms in the browser; delay = first time the page shows report k
+minus the time report k was sent. Not a timed test: numbers go to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+from dashboard_data import check_optuna, write_optuna_bulk, write_rung  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+PAGE_TIMEOUT = 300.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def browser(profile: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1400,1000", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(PAGE_TIMEOUT)
+    return driver
+
+
+HAS_PICTURE = """
+const ids = arguments[0];
+const plots = ids.length ? ids.map(id => document.getElementById(id)) : [...document.querySelectorAll('.js-plotly-plot')];
+return plots.some(p => p && p.data && p.data.some(t => (t.x && t.x.length > 0) || (t.dimensions && t.dimensions.length)));
+"""
+
+
+def first_picture(driver, url: str, plot_ids: list[str]) -> float:
+    started = time.perf_counter()
+    driver.get(url)
+    while time.perf_counter() - started < PAGE_TIMEOUT:
+        if driver.execute_script(HAS_PICTURE, plot_ids):
+            return time.perf_counter() - started
+        time.sleep(0.02)
+    return float("nan")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_rung(store: str, log: Path) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, "-m", "rung.cli", "dashboard", "--storage", store, "--port", "0"],
+                               stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if " at http://" in text:
+            return process, text.split(" at ", 1)[1].split()[0].rstrip("/")
+        time.sleep(0.05)
+    stop(process)
+    raise RuntimeError(f"rung dashboard did not start: {log.read_text()}")
+
+
+def measure_rung(db: Path, name: str, work: Path) -> dict[str, float]:
+    import httpx
+
+    process, base = start_rung(f"sqlite:///{db}", work / "rung-dashboard.log")
+    driver = browser(work / "chromium-rung")
+    try:
+        page = f"{base}/experiments/{name}"
+        picture = first_picture(driver, page, ["plot-curves", "plot-incumbent-time"])
+        shown_mb = peak_mb(process.pid)
+        started = time.perf_counter()
+        while not httpx.get(f"{base}/api/experiments/{name}/summary", timeout=60).json()["loading"]["log_complete"]:
+            time.sleep(0.2)
+        full = time.perf_counter() - started + picture
+        view_seconds = {}
+        for view in ("curves", "incumbent", "rungs", "params", "timeline", "importance"):
+            t0 = time.perf_counter()
+            httpx.get(f"{base}/api/experiments/{name}/views/{view}", timeout=120).raise_for_status()
+            view_seconds[view] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        httpx.get(f"{base}/api/experiments/{name}/trials", params={"sort": "value", "limit": 50}, timeout=60)
+        view_seconds["table sorted by value"] = time.perf_counter() - t0
+        warm = first_picture(driver, page, ["plot-curves", "plot-incumbent-time"])
+        return {"first_picture_s": picture, "warm_first_picture_s": warm, "peak_mb_at_picture": shown_mb,
+                "whole_log_read_s": full,
+                "peak_mb": peak_mb(process.pid), "views_s": view_seconds}
+    finally:
+        driver.quit()
+        stop(process)
+
+
+def measure_optuna(db: Path, work: Path) -> dict[str, float]:
+    import httpx
+
+    port = free_port()
+    executable = Path(sys.executable).with_name("optuna-dashboard")
+    process = subprocess.Popen([str(executable), f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=open(work / "optuna-dashboard.log", "w"))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/dashboard", timeout=2)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    driver = browser(work / "chromium-optuna")
+    try:
+        picture = first_picture(driver, f"{base}/dashboard/studies/1", [])
+        warm = first_picture(driver, f"{base}/dashboard/studies/1", [])
+        return {"first_picture_s": picture, "warm_first_picture_s": warm, "peak_mb": peak_mb(process.pid)}
+    finally:
+        driver.quit()
+        stop(process)
+
+
+TUNER = """
+import sys, time, random
+import rung
+def objective(config):
+    for epoch in range(1, 6):
+        time.sleep(random.uniform(0.1, 0.5))
+        rung.report(epoch=epoch, loss=config["x"] ** 2 + 1 / epoch, sent=time.time())
+rung.Tuner(objective, {"x": rung.uniform(-1, 1)}, metric="loss", searcher="random", seed=0, max_trials=int(sys.argv[2]),
+           n_workers=2, storage=sys.argv[1], experiment="live", verbose=0).run()
+"""
+
+WATCH = """
+window.__seen = [];
+let last = -1;
+setInterval(() => { const n = parseInt(document.body.dataset.reports || "-1", 10);
+  if (n !== last) { last = n; window.__seen.push([Date.now() / 1000, n]); } }, 20);
+"""
+
+
+def measure_delay(work: Path, n_trials: int = 40) -> dict[str, float]:
+    from rung.storage import SQLStorage
+
+    db = work / "live.db"
+    db.unlink(missing_ok=True)
+    script = work / "live_tuner.py"
+    script.write_text(TUNER)
+    env = {**os.environ, "RUNG_HOME": str(work / "home")}
+    job = subprocess.Popen([sys.executable, str(script), f"sqlite:///{db}", str(n_trials)], env=env,
+                           stderr=open(work / "live.log", "w"))
+    while not db.exists():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process, base = start_rung(f"sqlite:///{db}", work / "rung-live.log")
+    driver = browser(work / "chromium-live")
+    try:
+        driver.get(f"{base}/experiments/live")
+        driver.execute_script(WATCH)
+        watch_from = time.time()
+        job.wait()
+        time.sleep(3)
+        seen = driver.execute_script("return window.__seen;")
+    finally:
+        driver.quit()
+        stop(process)
+    store = SQLStorage(db)
+    reports = store.read_log(store.require_experiment("live").id).reports
+    delays = []
+    for k, report in enumerate(reports, start=1):
+        sent = report.metrics["sent"]
+        if sent < watch_from + 2:  # the page was still catching up with the log
+            continue
+        shown = next((t for t, n in seen if n >= k), None)
+        if shown is not None:
+            delays.append(shown - sent)
+    return {"reports": len(delays), "median_s": statistics.median(delays), "p95_s": sorted(delays)[int(0.95 * len(delays))],
+            "max_s": max(delays)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/rung-dashboard-bench"))
+    parser.add_argument("--no-optuna", action="store_true")
+    parser.add_argument("--no-delay", action="store_true")
+    args = parser.parse_args()
+    work = args.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, object] = {"load_average_at_start": os.getloadavg()}
+    for size in args.sizes:
+        name = f"synthetic-{size}"
+        rung_db, optuna_db = work / f"rung-{size}.db", work / f"optuna-{size}.db"
+        if not rung_db.exists():
+            from rung.storage import SQLStorage
+
+            write_rung(SQLStorage(rung_db), name, size)
+        row: dict[str, object] = {"rung": measure_rung(rung_db, name, work)}
+        if not args.no_optuna:
+            if not optuna_db.exists():
+                write_optuna_bulk(f"sqlite:///{optuna_db}", name, size)
+                check_optuna(f"sqlite:///{optuna_db}", name, size)
+            row["optuna-dashboard"] = measure_optuna(optuna_db, work)
+        results[str(size)] = row
+        print(json.dumps({size: row}), flush=True)
+    if not args.no_delay:
+        results["delay"] = measure_delay(work)
+        print(json.dumps({"delay": results["delay"]}), flush=True)
+    (work / "results.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
