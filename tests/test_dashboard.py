@@ -335,3 +335,29 @@ def test_cli_dashboard_arguments(tmp_path, capsys):
 
     assert _overrides(run, store)["dashboard"] == {"port": 8999}
     assert "dashboard" not in _overrides(build_parser().parse_args(["run", "spec.yaml"]), store)
+
+
+def test_comparison_page_shows_rung_compare(tmp_path):
+    from objectives import quadratic
+
+    store_path = tmp_path / "cmp.db"
+    comparison = rung.compare(quadratic, {"x": rung.uniform(-1, 1), "y": rung.uniform(-1, 1)}, metric="loss",
+                              mode="min", methods=["random", "tpe"], seeds=2, max_trials=4, backend="inprocess",
+                              name="cmp", storage=str(store_path), jobs=1)
+    store = SQLStorage(store_path)
+    dashboard = Dashboard(store)
+    with TestClient(dashboard, base_url=LOCAL) as client:
+        listing = {e["name"]: e for e in client.get("/api/experiments").json()["experiments"]}
+        assert listing["cmp"]["comparison"] is True
+        assert len(listing) == 5 and all(not e["comparison"] for name, e in listing.items() if name != "cmp")
+        page = client.get("/api/comparisons/cmp").json()
+        assert page["methods"] == ["random", "tpe"] and len(page["runs"]) == 4
+        assert [row["method"] for row in page["summary"]] == ["random", "tpe"]
+        finals = {(r["method"], r["seed"]): r["final"] for r in page["runs"]}
+        assert finals == {(r.method, r.seed): pytest.approx(r.final) for r in comparison.run_records}
+        assert page["figure"]["data"]  # the plotly figure of rung.compare
+        assert "plot-comparison" in client.get("/comparisons/cmp").text
+        assert client.get("/api/comparisons/nope").status_code == 404
+        some_run = next(name for name in listing if name != "cmp")
+        assert client.get(f"/api/comparisons/{some_run}").status_code == 404  # an experiment, not a comparison
+    dashboard.close()

@@ -125,6 +125,7 @@ class Dashboard:
         routes = [
             Route("/", self.list_page),
             Route("/experiments/{name:path}", self.experiment_page),
+            Route("/comparisons/{name:path}", self.comparison_page),
             Route("/static/{file}", self.static),
             Route("/api/experiments", self.api_experiments),
             Route("/api/experiments/{name}/summary", self.api_summary),
@@ -132,6 +133,7 @@ class Dashboard:
             Route("/api/experiments/{name}/trials", self.api_trials),
             Route("/api/experiments/{name}/trials/{trial:int}", self.api_trial),
             Route("/api/experiments/{name}/stop", self.api_stop, methods=["POST"]),
+            Route("/api/comparisons/{name}", self.api_comparison),
         ]
         self.starlette = Starlette(routes=routes)
         self.app: ASGIApp = Guard(self.starlette, token)
@@ -149,11 +151,14 @@ class Dashboard:
     def experiment_page(self, request: Request) -> Response:
         return FileResponse(ASSETS / "experiment.html", headers=_no_cache())
 
+    def comparison_page(self, request: Request) -> Response:
+        return FileResponse(ASSETS / "comparison.html", headers=_no_cache())
+
     def static(self, request: Request) -> Response:
         name = request.path_params["file"]
         if name == "plotly.min.js":
             return FileResponse(plotly_js(), headers={"Cache-Control": "max-age=86400"})
-        if name not in ("app.js", "list.js", "style.css"):
+        if name not in ("app.js", "list.js", "comparison.js", "style.css"):
             return PlainTextResponse("not found", 404)
         return FileResponse(ASSETS / name, headers=_no_cache())
 
@@ -167,10 +172,48 @@ class Dashboard:
             "store": self.store.url, "open": self.experiment,
             "experiments": [{
                 "name": e.name, "status": e.status, "metric": e.metric, "mode": e.mode, "n_trials": e.n_trials,
+                "comparison": not e.n_trials and self._is_comparison(e.name),
                 "counts": e.trial_counts, "best_value": e.best_value, "created_at": e.created_at,
                 "updated_at": e.updated_at, "elapsed": e.elapsed, "stop_reason": e.stop_reason,
             } for e in experiments],
         })
+
+    def _is_comparison(self, name: str) -> bool:
+        """Whether the (trial-less) experiment record describes a comparison of methods
+        (``rung compare``), shown on its own page."""
+        try:
+            record = self.store.get_experiment(name)
+        except StorageError:
+            return False
+        return record is not None and isinstance((record.settings or {}).get("comparison"), dict)
+
+    def api_comparison(self, request: Request) -> Response:
+        """A comparison's incumbent curves (mean and band per method, a plotly figure from
+        ``rung.compare``) and its tables; recomputed at most every 5 s."""
+        name = request.path_params["name"]
+        key = (name, "comparison")
+        with self._cache_lock:
+            cached = self._cache.get(key)
+        if cached is not None and time.monotonic() - cached[1] < 5.0:
+            return SafeJSON(cached[2])
+        try:
+            from ..compare import load_comparison
+
+            comparison = load_comparison(name, self.store)
+        except ExperimentNotFound:
+            return SafeJSON({"error": f"no comparison named {name!r} in {self.store.url}"}, 404)
+        except ValueError as err:
+            return SafeJSON({"error": str(err)}, 404)
+        content = {
+            "name": comparison.name, "metric": comparison.metric, "mode": comparison.mode,
+            "methods": comparison.methods, "seeds": comparison.seeds,
+            "figure": json.loads(comparison.figure().to_json()),
+            "summary": json.loads(comparison.summary().to_json(orient="records")),
+            "runs": json.loads(comparison.runs.to_json(orient="records")),
+        }
+        with self._cache_lock:
+            self._cache[key] = (0, time.monotonic(), content)
+        return SafeJSON(content)
 
     def _follower(self, request: Request) -> Follower | Response:
         name = request.path_params["name"]

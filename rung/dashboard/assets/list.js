@@ -14,9 +14,9 @@ async function refresh() {
     tbody.replaceChildren();
     for (const e of body.experiments) {
       const tr = document.createElement("tr"); tr.className = "exp-row"; tr.dataset.name = e.name;
-      const a = document.createElement("a"); a.href = "/experiments/" + encodeURIComponent(e.name); a.textContent = e.name;
+      const a = document.createElement("a"); a.href = (e.comparison ? "/comparisons/" : "/experiments/") + encodeURIComponent(e.name); a.textContent = e.name;
       cell(tr, "").appendChild(a);
-      cell(tr, e.status + (e.stop_reason ? " (" + e.stop_reason + ")" : ""));
+      cell(tr, e.comparison ? "comparison of methods" : e.status + (e.stop_reason ? " (" + e.stop_reason + ")" : ""));
       cell(tr, e.metric + " (" + e.mode + ")");
       cell(tr, String(e.n_trials)); cell(tr, String(e.counts.running || 0)); cell(tr, String(e.counts.failed || 0));
       cell(tr, fmt(e.best_value)); cell(tr, seconds(e.elapsed)); cell(tr, new Date(e.updated_at * 1000).toLocaleString());
