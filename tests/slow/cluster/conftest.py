@@ -4,13 +4,12 @@
 2 CPUs, one (declared) GPU and 2 units of a custom resource ``special``, worker ``b`` has
 2 CPUs. Everything binds 127.0.0.1 (Ray would otherwise use the machine's public address),
 object stores are small, there is no dashboard, and the cluster is shut down at the end
-with no raylet left behind.
+with none of its processes left behind (only those: other Ray instances are not touched).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -43,24 +42,36 @@ class TestCluster:
     def node_id(self, name: str) -> str:
         return self.nodes[name].node_id
 
+    processes: list[Any] = field(default_factory=list)  # every process of every node we started
+
     def add(self, name: str, **options: Any) -> None:
-        self.nodes[name] = self.cluster.add_node(**options)
+        self.nodes[name] = node = self.cluster.add_node(**options)
         self.cluster.wait_for_nodes()
+        self.processes += node_processes(node)
 
     def remove(self, name: str) -> None:
         self.cluster.remove_node(self.nodes.pop(name))
 
 
-def _raylets() -> list[str]:
-    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in listing.splitlines() if "raylet" in line and "grep" not in line]
+def node_processes(node: Any) -> list[Any]:
+    """The Popen objects of a Ray node's own processes (raylet, GCS, ...)."""
+    return [info.process for infos in node.all_processes.values() for info in infos]
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="session")
 def ray_cluster():
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False,
                                                             "object_store_memory": STORE})
-    handle = TestCluster(cluster)
+    handle = TestCluster(cluster, processes=node_processes(cluster.head_node))
     try:
         handle.add("a", **WORKER_A)
         handle.add("b", **WORKER_B)
@@ -70,10 +81,12 @@ def ray_cluster():
         ray.shutdown()
         cluster.shutdown()
         deadline = time.monotonic() + 20
-        while _raylets() and time.monotonic() < deadline:
+        while any(process.poll() is None for process in handle.processes) and time.monotonic() < deadline:
             time.sleep(0.5)
-        if _raylets():
-            subprocess.run([str(Path(sys.executable).with_name("ray")), "stop", "--force"], capture_output=True)
+        for process in handle.processes:  # only what this suite started: other users' Ray stays
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def pg_url_or_skip() -> str:

@@ -1,7 +1,8 @@
 """backend="ray" with no cluster: the backend starts a local Ray and shuts it down.
 
 Prints JSON: the trials' statuses, the addresses of the Ray nodes seen during the run (from
-a callback on the driver), and whether Ray is still initialised after the run.
+a callback on the driver), the local Ray's process ids, and whether Ray is still
+initialised after the run.
 """
 
 import json
@@ -21,6 +22,8 @@ class Nodes(rung.Callback):
 
         self.addresses |= {node["NodeManagerAddress"] for node in ray.nodes()}
         self.gcs = ray.get_runtime_context().gcs_address
+        node = ray._private.worker._global_node  # the local Ray's processes, to check they end
+        self.pids = sorted(info.process.pid for infos in node.all_processes.values() for info in infos)
 
 
 if __name__ == "__main__":
@@ -31,5 +34,5 @@ if __name__ == "__main__":
     import ray
 
     print(json.dumps({"statuses": sorted(t.status.value for t in result.trial_records),
-                      "addresses": sorted(nodes.addresses), "gcs": nodes.gcs,
+                      "addresses": sorted(nodes.addresses), "gcs": nodes.gcs, "pids": nodes.pids,
                       "initialized_after": ray.is_initialized()}))

@@ -235,12 +235,11 @@ def test_without_a_cluster_the_backend_starts_a_local_ray_on_loopback_and_stops_
     import subprocess
     import sys
 
-    from conftest import _raylets
+    from conftest import alive
 
     here = Path(__file__).resolve().parent
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")}
     env["PYTHONPATH"] = os.pathsep.join([str(here), os.environ.get("PYTHONPATH", "")])
-    before = len(_raylets())
     done = subprocess.run([sys.executable, str(here / "local_driver.py")], env=env, capture_output=True, text=True,
                           timeout=240, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -248,10 +247,11 @@ def test_without_a_cluster_the_backend_starts_a_local_ray_on_loopback_and_stops_
     assert seen["statuses"] == ["completed"] * 4
     assert seen["addresses"] == ["127.0.0.1"] and seen["gcs"].startswith("127.0.0.1:")
     assert seen["initialized_after"] is False
+    assert len(seen["pids"]) >= 2  # a GCS and a raylet at least
     deadline = time.monotonic() + 20
-    while len(_raylets()) > before and time.monotonic() < deadline:
+    while any(alive(pid) for pid in seen["pids"]) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert len(_raylets()) <= before  # the local Ray's raylet is gone
+    assert not any(alive(pid) for pid in seen["pids"])  # the local Ray is gone with the run
 
 
 def test_bytes_a_trial_writes_to_its_connection_fail_only_that_trial(ray_cluster, tmp_path):
