@@ -1,9 +1,10 @@
 """Suggestions computed ahead (rung.searchers._prefetch) and auto's cost rule.
 
-The wrapper's promise: the inner searcher receives the calls in one fixed order, a
-function of the order of the caller's calls only (each hand-out's lookahead before the
-results that arrive after it), whether the lookahead runs on the background thread or
-inline; the lookahead config is pending in the model as soon as it is computed; nothing is
+The wrapper's promise: the inner searcher receives the calls in one order, a function of
+the caller's calls and of each hand-out's ahead-or-fresh decision only (a suggestion
+computed ahead is computed before the results that arrive after its hand-out), whether it
+runs on the background thread or inline; the decisions are logged with each start and
+replayed on resume; a config computed ahead is pending in the model at once; nothing is
 lost or handed out twice.
 """
 
@@ -86,7 +87,7 @@ def mode(request, monkeypatch):
 ])
 def test_wrapped_searcher_sees_the_promised_call_order_in_either_mode(make, mode):
     steps = script(0, 14)
-    wrapper = Prefetching(make())
+    wrapper = Prefetching(make(), policy="ahead")
     handed = drive_wrapped(wrapper, steps)
     wrapper.close()
     assert handed == drive_reference(make(), steps)
@@ -98,7 +99,7 @@ def test_wrapped_searcher_sees_the_promised_call_order_in_either_mode(make, mode
 
 def test_lookahead_config_is_pending_in_the_model(mode):
     inner = TPE(SPACE, metric="loss", seed=1, n_initial=3)
-    wrapper = Prefetching(inner)
+    wrapper = Prefetching(inner, policy="ahead")
     first = wrapper.suggest()
     wrapper.drain()
     assert inner.n_pending == 2  # the config handed out and the one computed ahead
@@ -127,7 +128,7 @@ class Recording(Random):
 @pytest.mark.parametrize("seed", range(5))
 def test_no_suggestion_is_lost_or_handed_out_twice(seed, mode):
     inner = Recording(SPACE, metric="loss", seed=seed)
-    wrapper = Prefetching(inner)
+    wrapper = Prefetching(inner, policy="ahead")
     handed = drive_wrapped(wrapper, script(seed, 30))
     wrapper.close()
     assert len(handed) == 30
@@ -149,7 +150,7 @@ class Exhausted(Random):
 
 
 def test_an_exhausted_searcher_stays_exhausted(mode):
-    wrapper = Prefetching(Exhausted(SPACE, seed=0, left=2))
+    wrapper = Prefetching(Exhausted(SPACE, seed=0, left=2), policy="ahead")
     assert wrapper.suggest() is not None and wrapper.suggest() is not None
     assert wrapper.suggest() is None and wrapper.suggest() is None
     wrapper.close()
@@ -162,7 +163,7 @@ class Failing(Random):
 
 def test_an_error_in_a_queued_call_is_raised_by_the_next_call(monkeypatch):
     monkeypatch.setattr(_prefetch, "BACKGROUND_ABOVE", 0.0)
-    wrapper = Prefetching(Failing(SPACE, seed=0))
+    wrapper = Prefetching(Failing(SPACE, seed=0), policy="ahead")
     configs = [wrapper.suggest() for _ in range(4)]  # three inline, then background
     wrapper.observe(configs[0], {"loss": 1.0})  # queued: returns at once
     with pytest.raises(ValueError, match="bad result"):
@@ -175,28 +176,38 @@ def test_an_error_in_a_queued_call_is_raised_by_the_next_call(monkeypatch):
 QUADRATIC = {"x": rung.uniform(-1, 1), "y": rung.uniform(-1, 1)}
 
 
-def test_tuner_computes_ahead_on_worker_processes_and_gives_the_searcher_back(monkeypatch):
-    monkeypatch.setattr(_prefetch, "BACKGROUND_ABOVE", 0.0)
-    searcher = TPE(QUADRATIC, metric="loss", seed=2, n_initial=4)
-    tuner = rung.Tuner(quadratic, QUADRATIC, metric="loss", searcher=searcher, max_trials=10, n_workers=1,
-                       backend="process", storage=":memory:", verbose=0)
-    installed = []
-    real_install = _prefetch.install
-    monkeypatch.setattr(_prefetch, "install", lambda *a: installed.append(real_install(*a)) or installed[-1])
-    result = tuner.run()
-    assert isinstance(installed[0], Prefetching) and installed[0].inner is searcher
-    assert installed[0].n_background > 0
-    assert tuner.scheduler.searcher is searcher  # unwrapped at the end of the run
-    assert result.count("completed") == 10
-    # One worker: results arrive one by one, so the configs are the reference order's.
-    reference = TPE(QUADRATIC, metric="loss", seed=2, n_initial=4)
+def logged(result):
+    """The ahead-or-fresh decisions stored with the start events, in order."""
+    return [d for e in result.log_entries if getattr(e, "kind", None) == "start" for d in e.payload.get("ahead", [])]
+
+
+def drive_as_logged(searcher, decisions, n):
+    """One worker: each hand-out computes the next suggestion at once when it decided so."""
     handed, ahead = [], None
-    for _ in range(10):
-        config = reference.suggest() if ahead is None else ahead
-        ahead = reference.suggest()
+    for i in range(n):
+        config = searcher.suggest() if ahead is None else ahead
+        ahead = searcher.suggest() if decisions[i] else None
         handed.append(config)
-        reference.observe(config, {"loss": quadratic(config)})
-    assert [t.config for t in result.trial_records] == handed
+        searcher.observe(config, {"loss": quadratic(config)})
+    return handed
+
+
+def test_tuner_logs_each_decision_and_the_configs_follow_from_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(_prefetch, "BACKGROUND_ABOVE", 0.0)
+    monkeypatch.setattr(_prefetch, "AHEAD_SHARE", 0.0)  # ahead as soon as costs are measured
+    store = tmp_path / "s.db"
+    searcher = TPE(QUADRATIC, metric="loss", seed=2, n_initial=4)
+    tuner = rung.Tuner(quadratic, QUADRATIC, metric="loss", searcher=searcher, max_trials=14, n_workers=1,
+                       backend="process", storage=store, experiment="e", verbose=0)
+    tuner.run()
+    assert tuner.scheduler.searcher is searcher  # unwrapped at the end of the run
+    result = rung.load("e", storage=store)
+    decisions = logged(result)
+    assert len(decisions) == 14
+    # Fresh until 3 decision costs and 9 results are measured, then ahead.
+    assert decisions == [False] * 9 + [True] * 5
+    reference = drive_as_logged(TPE(QUADRATIC, metric="loss", seed=2, n_initial=4), decisions, 14)
+    assert [t.config for t in result.trial_records] == reference
 
 
 def test_no_lookahead_in_process_or_under_a_simulated_clock():
@@ -215,6 +226,7 @@ def test_no_lookahead_in_process_or_under_a_simulated_clock():
 
 def test_resume_replays_through_the_wrapper_without_mismatch(tmp_path, monkeypatch):
     monkeypatch.setattr(_prefetch, "BACKGROUND_ABOVE", 0.0)
+    monkeypatch.setattr(_prefetch, "AHEAD_SHARE", 0.0)
     store = tmp_path / "s.db"
 
     def go(name, max_trials, resume=False):
@@ -223,11 +235,50 @@ def test_resume_replays_through_the_wrapper_without_mismatch(tmp_path, monkeypat
                           resume=resume).run()
 
     straight = go("straight", 16)
-    go("halves", 9)
+    go("halves", 12)  # computing ahead from its 10th hand-out on
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         resumed = go("halves", 16, resume=True)
-    assert [t.config for t in straight.trial_records] == [t.config for t in resumed.trial_records]
+    decisions = logged(rung.load("halves", storage=store))
+    assert True in decisions[:12] and False in decisions[:12]
+    # The resumed run measures again from scratch (fresh first), so its decisions and
+    # configs after trial 12 may differ from the straight run's; the first 12 replay exactly.
+    assert [t.config for t in straight.trial_records][:12] == [t.config for t in resumed.trial_records][:12]
+    assert len(resumed.trial_records) == 16
+
+
+def test_auto_policy_computes_ahead_only_when_decisions_are_slow_against_results(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(_prefetch.time, "perf_counter", clock)
+
+    class Slow(Random):
+        def suggest(self):
+            clock.now += 0.010  # 10 ms per decision
+            return super().suggest()
+
+    def decisions_at(gap):
+        wrapper = Prefetching(Slow(SPACE, seed=0))
+        wrapper.go_live()
+        for _ in range(15):
+            config = wrapper.suggest()
+            clock.now += gap
+            wrapper.observe(config, {"loss": 1.0})
+        wrapper.close()
+        return wrapper.take_decisions()
+
+    fast = decisions_at(0.1)  # 10 ms is more than 5% of the ~110 ms between results
+    slow = decisions_at(1.0)  # and less than 5% of ~1 s
+    assert fast[:9] == [False] * 9 and all(fast[9:])
+    assert slow == [False] * 15
+
+
+def test_a_log_without_decisions_replays_fresh():
+    inner = Recording(SPACE, metric="loss", seed=0)
+    wrapper = Prefetching(inner)  # policy auto, not live: as during the replay of an old log
+    wrapper.replay_decisions(None)
+    for _ in range(5):
+        wrapper.suggest()
+    assert len(inner.produced) == 5 and wrapper.take_decisions() == [False] * 5
 
 
 # -- auto's cost rule ------------------------------------------------------------------------

@@ -1,19 +1,23 @@
 """Suggestions computed ahead of need, so that no worker waits for a model-based searcher.
 
-:class:`Prefetching` wraps a searcher and runs every call into it on one background
-thread, in the order the calls were made. Right after it hands out a suggestion it queues
-the computation of the next one (a one-step lookahead), so while trials run the model is
-already choosing the config the next free worker gets; ``observe`` and ``on_failed`` are
-queued too and return at once. The wrapped searcher sees the lookahead suggestion as
+:class:`Prefetching` wraps a searcher. Each time it hands out a suggestion it decides
+whether to start computing the next one at once (*ahead*), so that while trials run the
+model is already choosing the config the next free worker gets, or to leave it for the
+next call (*fresh*), when it will know every result that arrived meanwhile. Ahead is the
+choice only when decisions are slow against the pace of results (:data:`AHEAD_SHARE`):
+then a worker would otherwise wait; when trials are slow, the fresh decision costs little
+waiting and knows more. A costly inner searcher runs on one background thread, every call
+in the order it was made (``observe`` and ``on_failed`` are queued and return at once); a
+cheap one is called directly. The inner searcher sees a suggestion computed ahead as
 pending (a constant liar, as for any running trial) from the moment it is computed.
 
-What the inner searcher sees is a function of the order of the calls only, never of
-timing: calls ``suggest, observe(a), suggest, observe(b), suggest`` reach it as
-``suggest, suggest, observe(a), suggest, observe(b)`` (the lookahead of each hand-out is
-computed before the results that arrive after it). So the same seed and the same events
-give the same configs, and a resumed experiment, replayed through a fresh wrapper, gets
-the stored configs back. The price: a suggestion does not know the results that arrived
-while it was computed ahead, only that those configs were pending.
+What the inner searcher sees depends on the order of the calls and on the ahead-or-fresh
+decision of each hand-out, never otherwise on timing: ``suggest, observe(a), suggest``
+reaches it as ``suggest, suggest, observe(a)`` when the first hand-out decided ahead. The
+tuner stores those decisions with each start (:func:`logged_decisions`) and hands them
+back when it replays the log on resume (:func:`replay_decisions`), so a resumed
+experiment gets the stored configs back. Whether a call ran on the thread or inline
+changes nothing but speed.
 
 The tuner's loop installs it (:func:`install`) for the built-in learning searchers when
 trials run in real time on workers beside the loop; under a simulated clock decisions cost
@@ -40,15 +44,28 @@ _STOP = object()
 #: work to a thread and back costs the loop more than it saves (the GIL is handed over at
 #: 5 ms intervals when both threads run Python). Either way the inner searcher receives the
 #: same calls in the same order, so the mode changes speed only, never results.
-BACKGROUND_ABOVE = 0.001
+BACKGROUND_ABOVE = 0.005
 _COST_WINDOW = 3
+#: After a hand-out, the next suggestion is computed ahead only when a suggestion costs
+#: more than this share of the time between results (mean over the latest
+#: ``_RESULT_WINDOW`` gaps); otherwise it is computed when needed, after the results that
+#: arrived meanwhile, as without prefetching. Computed ahead, a suggestion misses those
+#: results: on Branin and a 5-D mixed space (GP, 2 workers, 30 trials, 10 seeds,
+#: ``benchmarks/lookahead_quality.py``) always-ahead lost to fresh in 6 and 7 seeds of 10.
+#: So slow trials keep the fresh decisions, and only decisions that would make workers
+#: wait noticeably are computed ahead.
+AHEAD_SHARE = 0.05
+_RESULT_WINDOW = 8
 
 
 class Prefetching(Searcher):
-    """``inner`` one suggestion ahead of need, computed on a background thread when costly.
+    """``inner`` one suggestion ahead of need when decisions are slow, on a background
+    thread when costly.
 
-    ``suggest()`` returns the suggestion computed since the previous ``suggest()``
-    (waiting only if it is not finished yet) and starts the next one. When the inner
+    ``policy``: ``"auto"`` (the tuner's: ahead or fresh by measured costs, see
+    :data:`AHEAD_SHARE`), ``"ahead"`` (always) or ``"fresh"`` (never).
+    ``suggest()`` returns the suggestion computed ahead at the previous ``suggest()``
+    (waiting only if it is not finished yet), or computes one. When the inner
     searcher is slow (see :data:`BACKGROUND_ABOVE`) every call into it runs on one
     background thread in call order, and ``observe`` / ``observe_partial`` / ``on_failed``
     return at once; when it is fast the calls are made directly. An exception raised by the
@@ -56,7 +73,10 @@ class Prefetching(Searcher):
     queued calls and ends the thread.
     """
 
-    def __init__(self, inner: Searcher) -> None:
+    def __init__(self, inner: Searcher, policy: str = "auto") -> None:
+        if policy not in ("auto", "ahead", "fresh"):
+            raise ValueError(f"policy must be 'auto', 'ahead' or 'fresh', got {policy!r}")
+        self.policy = policy
         # The wrapper has no state of its own beyond the queue: space, objective and seed
         # are the inner searcher's.
         self.inner = inner
@@ -76,9 +96,16 @@ class Prefetching(Searcher):
         self._error: BaseException | None = None
         self._exhausted = False
         self._closed = False
-        #: How many lookahead suggestions were computed on the background thread / inline.
+        #: How many suggestions were computed on the background thread / inline.
         self.n_background = 0
         self.n_inline = 0
+        # Per hand-out: was the next suggestion started at once (True) or left for the next
+        # call (False)? Logged by the tuner with each start (take_decisions) and given back
+        # on replay (replay_decisions), so a resumed run makes the same calls.
+        self._decisions: list[bool] = []
+        self._forced: list[bool] = []
+        self._live = False  # the rule applies once the run proper starts (see begin)
+        self._result_times: list[float] = []
 
     # -- the background thread -----------------------------------------------------------
     def _serve(self) -> None:
@@ -163,20 +190,56 @@ class Prefetching(Searcher):
             self._start_ahead()
         assert self._ahead is not None
         config = self._ahead.result()
+        self._ahead = None
         if config is None:
             self._exhausted = True
-            self._ahead = None
             return None
-        self._start_ahead()
+        ahead = self._wants_ahead()
+        self._decisions.append(ahead)
+        if ahead:
+            self._start_ahead()
         return config
 
+    # -- computing ahead or fresh --------------------------------------------------------------
+    def _note_result(self) -> None:
+        self._result_times.append(time.perf_counter())
+        del self._result_times[: -(_RESULT_WINDOW + 1)]
+
+    def _wants_ahead(self) -> bool:
+        """Whether to compute the next suggestion now (see :data:`AHEAD_SHARE`)."""
+        if self._forced:
+            return self._forced.pop(0)
+        if self.policy != "auto":
+            return self.policy == "ahead"
+        if not self._live or len(self._costs) < _COST_WINDOW or len(self._result_times) < _RESULT_WINDOW + 1:
+            return False  # replaying a log without decisions (written without prefetching), or no data yet
+        cost = sorted(self._costs)[_COST_WINDOW // 2]
+        times = self._result_times
+        interval = (times[-1] - times[0]) / _RESULT_WINDOW
+        return cost > AHEAD_SHARE * interval
+
+    def go_live(self) -> None:
+        """The run proper starts: decide ahead-or-fresh by measured costs from now on."""
+        self._live = True
+
+    def take_decisions(self) -> list[bool]:
+        """The ahead-or-fresh decisions of the hand-outs since the last call (for the log)."""
+        taken, self._decisions = self._decisions, []
+        return taken
+
+    def replay_decisions(self, decisions: Sequence[bool] | None) -> None:
+        """Make the next hand-outs decide as logged (replay of a stored run)."""
+        self._forced.extend(bool(d) for d in decisions or ())
+
     def observe(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
+        self._note_result()
         self._call(self.inner.observe, dict(config), dict(metrics))
 
     def observe_partial(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
         self._call(self.inner.observe_partial, dict(config), dict(metrics))
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
+        self._note_result()
         self._call(self.inner.on_failed, dict(config))
 
     def set_fidelity(self, resource_attr: str, levels: Sequence[float] | None = None,
@@ -258,6 +321,21 @@ def uninstall(scheduler: Any) -> None:
         scheduler.searcher = searcher.inner
 
 
+def logged_decisions(wrapper: Prefetching | None) -> dict[str, Any]:
+    """Extra payload of a start event: the ahead-or-fresh decisions since the last start."""
+    if wrapper is None:
+        return {}
+    decisions = wrapper.take_decisions()
+    return {"ahead": decisions} if decisions else {}
+
+
+def replay_decisions(scheduler: Any, payload: Mapping[str, Any]) -> None:
+    """Before a stored start is replayed: hand the logged decisions back to the wrapper."""
+    searcher = getattr(scheduler, "searcher", None)
+    if isinstance(searcher, Prefetching):
+        searcher.replay_decisions(payload.get("ahead"))
+
+
 def begin(scheduler: Any, backend: Any) -> None:
     """The run proper starts (after any replay of a stored log): when trials run in real
     time, searchers that weigh the measured cost of their decisions against the time
@@ -265,6 +343,8 @@ def begin(scheduler: Any, backend: Any) -> None:
     if getattr(backend, "clock", None) is not None:
         return
     searcher = getattr(scheduler, "searcher", None)
+    if isinstance(searcher, Prefetching):
+        searcher.go_live()
     inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
     measure = getattr(inner, "measure_costs", None)
     if not callable(measure):

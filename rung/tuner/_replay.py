@@ -21,6 +21,7 @@ from typing import Any
 
 from .._objective import Objective
 from ..schedulers import Scheduler, StartTrial
+from ..searchers import _prefetch
 from ..storage import LogSlice, ReportRecord
 from ..trial._record import Trial, TrialStatus
 from ._state import RunState
@@ -60,6 +61,7 @@ def replay(scheduler: Scheduler, objective: Objective, log: LogSlice, elapsed: f
         trial_id, payload = entry.trial_id, entry.payload
         last_action.pop(trial_id, None)
         if entry.kind == "start":
+            _prefetch.replay_decisions(scheduler, payload)  # computed-ahead decisions, as logged
             suggestion = scheduler.suggest(True)
             config = stored[trial_id].config
             if not isinstance(suggestion, StartTrial) or config_key(suggestion.config) != config_key(config):
@@ -71,6 +73,7 @@ def replay(scheduler: Scheduler, objective: Objective, log: LogSlice, elapsed: f
             interrupted.discard(trial_id)
             trial = live[trial_id]
             if entry.kind == "resume":
+                _prefetch.replay_decisions(scheduler, payload)
                 scheduler.suggest(payload.get("allow_new", True))
             trial.status = TrialStatus.RUNNING
             trial.resource = payload.get("resource")
