@@ -111,3 +111,14 @@ def test_a_gpu_share_that_is_neither_a_fraction_nor_whole_is_refused_before_ray_
         RayBackend().check_resources(TrialResources(gpus=1.5), 1)
     with pytest.raises(AssertionError, match="contacted"):  # a valid share goes on to ask the cluster
         RayBackend().check_resources(TrialResources(gpus=0.5), 1)
+
+
+def test_a_spec_naming_the_ray_backend_builds_it_without_starting_anything(tmp_path):
+    (tmp_path / "trial_code.py").write_text("import rung\n\ndef train(config):\n    rung.report(loss=config['x'])\n")
+    spec = tmp_path / "exp.yaml"
+    spec.write_text("name: on-ray\ntrial:\n  function: trial_code:train\nspace:\n  x: {type: uniform, low: 0, high: 1}\n"
+                    "metric: loss\nbudget: {max_trials: 4, max_concurrent: 8}\nbackend: ray\n")
+    code = (f"import sys, rung\nt = rung.Tuner.from_spec({str(spec)!r})\n"
+            "print(type(t.backend).__name__, t.n_workers, 'ray' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["RayBackend", "8", "False"]
