@@ -8,13 +8,24 @@ TuneSearchCV to keep the suite fast."""
 
 from __future__ import annotations
 
+import pytest
 from sklearn import model_selection as sk
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils._test_common.instance_generator import PER_ESTIMATOR_XFAIL_CHECKS
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
 
 import rung
 from rung.sklearn import GridSearchCV, RandomizedSearchCV, TuneSearchCV
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """One BLAS thread in this process (rung's workers get one each already): on a loaded
+    2-core machine, OpenBLAS threads busy-waiting made an L-BFGS fit 10x slower."""
+    with threadpool_limits(1):
+        yield
+
 
 STANDS_FOR = {GridSearchCV: sk.GridSearchCV, RandomizedSearchCV: sk.RandomizedSearchCV,
               TuneSearchCV: sk.RandomizedSearchCV}

@@ -12,8 +12,18 @@ import pytest
 from sklearn.datasets import load_wine
 from sklearn.model_selection import StratifiedKFold, validation_curve
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from rung.sklearn import plot_sweep, sweep
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """One BLAS thread in this process (rung's workers get one each already): on a loaded
+    2-core machine, OpenBLAS threads busy-waiting made an L-BFGS fit 10x slower."""
+    with threadpool_limits(1):
+        yield
+
 
 X, Y = load_wine(return_X_y=True)
 

@@ -9,9 +9,19 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import KFold, cross_validate
 from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
 
 import rung
 from rung.sklearn import TuneSearchCV
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """One BLAS thread in this process (rung's workers get one each already): on a loaded
+    2-core machine, OpenBLAS threads busy-waiting made an L-BFGS fit 10x slower."""
+    with threadpool_limits(1):
+        yield
+
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_DIA, Y_DIA = load_diabetes(return_X_y=True)
