@@ -97,3 +97,25 @@ def test_list_live_page_tabs_and_trial_details(browser, tuner, dashboard, output
 
     assert browser.execute_script("return window.__not_reloaded === true;")
     assert console_errors(browser) == []
+
+
+def test_comparison_page(browser, store_url, dashboard, output_dir, tmp_path, monkeypatch):
+    import rung
+
+    monkeypatch.setenv("RUNG_HOME", str(tmp_path / "home"))
+    rung.compare(lambda config: (config["x"] - 0.2) ** 2, {"x": rung.uniform(-1, 1)}, metric="loss", mode="min",
+                 methods=["random", "tpe"], seeds=2, max_trials=6, backend="inprocess", name="methods",
+                 storage=store_url, jobs=1)
+    base = dashboard()
+    wait = WebDriverWait(browser, 30)
+    browser.get(base + "/")
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, 'tr.exp-row[data-name="methods"] a'))
+    browser.find_element(By.CSS_SELECTOR, 'tr.exp-row[data-name="methods"] a').click()
+    wait.until(EC.url_contains("/comparisons/methods"))
+    wait.until(lambda b: b.execute_script(
+        "const p = document.getElementById('plot-comparison'); return !!(p.data && p.data.length);"))
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#cmp-runs tbody tr")) == 4)
+    summary = browser.find_element(By.ID, "cmp-summary").text
+    assert "random" in summary and "tpe" in summary
+    browser.save_screenshot(str(output_dir / "comparison.png"))
+    assert console_errors(browser) == []
