@@ -9,6 +9,7 @@ memory and the trial directories in a temporary directory removed after the fit.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import shutil
 import sys
@@ -36,11 +37,15 @@ def build_backend(backend: Any) -> "Backend":
     of a worker holding scikit-learn and the data, which on a busy machine cost about 0.1 s
     per fit (benchmarks/RESULTS.md); state a fit leaves in its worker's modules (numpy's
     global random state, say) carries over to the next fit there, as in a joblib worker. Pass
-    ``rung.backends.ProcessBackend()`` for a fork per fit, or any backend or name."""
+    ``rung.backends.ProcessBackend()`` for a fork per fit, or any backend or name. A backend
+    instance is copied first, so that ``fit`` leaves the search's parameters as they were."""
     from rung.backends import Backend, ProcessBackend, make_backend
 
     if isinstance(backend, Backend):
-        return backend
+        try:
+            return copy.deepcopy(backend)
+        except Exception:  # a backend holding something that cannot be copied is used as it is
+            return backend
     if backend == "process":
         return ProcessBackend(isolation="none")
     return make_backend(backend)

@@ -144,9 +144,6 @@ class TuneSearchCV(_RungFit, BaseSearchCV):
         self.storage = storage
         self.backend = backend
 
-    def _run_search(self, evaluate_candidates: Any) -> None:  # pragma: no cover - not used
-        raise NotImplementedError("TuneSearchCV chooses its candidates as the fits run")
-
     @staticmethod
     def _select_best_index(refit: Any, refit_metric: str, results: dict[str, Any]) -> int:
         """The best candidate among those evaluated at the largest resource (as scikit-learn's
