@@ -34,11 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import cloudpickle
-
 from ..trial._session import Channel, ChannelError
 from ._base import EXIT_CHANNEL_LOST, Backend, OutcomeKind, TrialEvents, TrialLaunch, TrialOutcome, describe_exit
 from ._gpus import check_share
+from ._pickling import dumps_objective
 from ._process import WorkerStartError
 from ._ray_files import TrialFiles, coerce_trial_files
 from ._resources import TrialResources
@@ -249,7 +248,7 @@ class RayBackend(Backend):
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, objective: Callable[[dict], Any], events: TrialEvents, n_workers: int) -> None:
         try:
-            payload = base64.b64encode(cloudpickle.dumps(objective)).decode("ascii")
+            payload = base64.b64encode(dumps_objective(objective)).decode("ascii")
         except Exception as exc:
             raise TypeError(f"the objective {objective!r} cannot be sent to the Ray cluster ({exc}); "
                             "make it picklable") from exc

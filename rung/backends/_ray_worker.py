@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import gc
 import importlib
 import os
 import pickle
@@ -78,6 +79,13 @@ def main(fd: int, parent: int) -> int:
     try:
         objective = _load_objective(options)
         files: TrialFiles = files_from_dict(options["files"])
+        # As in the process backend's worker: the objective may warm the worker once before
+        # any trial (forked trials inherit it), then what is loaded leaves the collector's
+        # view so forked trials do not copy the heap page by page.
+        warm_up = getattr(objective, "rung_warm_up", None)
+        if callable(warm_up):
+            warm_up()
+        gc.freeze()
     except BaseException as exc:
         conn.send(("init_error", describe_exception(exc), traceback.format_exc()))
         return 1
