@@ -652,6 +652,12 @@ class RayBackend(Backend):
         except Exception:
             pass
         self._slots[index] = self._new_slot(slot.index)
+        node_id = slot.where.get("node_id")
+        if cause == "node" and node_id and self._node_dead(slot):
+            # Every other slot on that node is gone too, even if its connection has not
+            # dropped yet: take them down now, so no retry is sent to a dead node.
+            for other in [s for s in self._slots if s is not slot and s.where.get("node_id") == node_id]:
+                self._slot_down(other, None)
         if launch is None:
             return
         trial_id = launch.trial_id
