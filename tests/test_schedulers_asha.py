@@ -84,8 +84,7 @@ def test_promotion_resumes_the_top_of_each_rung_highest_level_first():
     new_trial(0.35)  # t5: n=6, top 2 = t3, t1, both promoted
     trial_id = d.start()  # t6
     assert d.report(trial_id, 1, 0.15).action.value == "pause"  # n=7, top 2 = t3, t6
-    assert d.suggest(allow_new=False) is None  # t6 has not left its worker yet
-    d.end(trial_id)
+    d.end(trial_id)  # (with allow_new=False now, the end game would promote t3: see below)
     assert d.suggest() == ResumeTrial(6, 3)
     new_trial(0.01)  # t7, on a second worker: n=8, top 2 = t7, t3
     assert d.step(6, 3, 0.12) == "pause"  # rung 3: n=3, top 1 = t3
@@ -100,6 +99,20 @@ def test_promotion_resumes_the_top_of_each_rung_highest_level_first():
     assert d.suggest(allow_new=False) is None
     resumes = [(s.trial_id, s.resource) for s in d.suggestions if isinstance(s, ResumeTrial)]
     assert resumes == [(1, 3), (3, 3), (6, 3), (3, 9), (7, 3), (7, 9)]
+
+
+def test_once_no_trial_can_start_the_best_of_a_small_rung_is_promoted():
+    asha = ASHA(min_resource=1, max_resource=9, reduction_factor=3, type="promotion")
+    d = Driver(asha)
+    for value in (0.5, 0.2, 0.4):
+        trial_id = d.start()
+        assert d.step(trial_id, 1, value) == "pause"
+    assert d.suggest() == ResumeTrial(1, 3)  # n=3, top 1
+    assert d.step(1, 3, 0.15) == "pause"  # rung 3: n=1, top floor(1/3) = 0
+    assert isinstance(d.suggest(allow_new=True), StartTrial)  # new trials may come: t1 waits
+    assert d.step(3, 1, 0.9) == "pause"  # rung 1: n=4, top 1 = t1 (promoted already)
+    assert d.suggest(allow_new=False) == ResumeTrial(1, 9)  # no new trial: the best of rung 3 goes on
+    assert d.suggest(allow_new=False) is None
 
 
 def test_promotion_in_max_mode():

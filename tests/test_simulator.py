@@ -230,7 +230,8 @@ def test_a_run_whose_time_stands_still_is_refused_not_spun_forever():
     backend = SimulatorBackend()
     backend.stall_limit = 200
     with pytest.raises(RuntimeError, match="simulation is stuck"):
-        tune(broken, backend=backend, max_wallclock=3600.0, n_workers=2)
+        # (max_initial_failures=None: otherwise the first five failures end the run first)
+        tune(broken, backend=backend, max_wallclock=3600.0, n_workers=2, max_initial_failures=None)
 
 
 # -- determinism ---------------------------------------------------------------------------------
