@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import KFold, cross_validate
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
@@ -109,3 +110,43 @@ def test_bad_arguments_are_refused_before_any_fit():
                      backend="inprocess").fit(X_IRIS, Y_IRIS)
     with pytest.raises(ValueError, match="scheduler"):
         TuneSearchCV(SVC(), {"C": [1.0, 2.0]}, scheduler="fastest", backend="inprocess").fit(X_IRIS, Y_IRIS)
+
+
+def test_asha_on_worker_processes_records_every_level_it_ran():
+    search = TuneSearchCV(RandomForestClassifier(random_state=0), {"max_depth": rung.randint(1, 6)},
+                          scheduler="asha", resource="n_estimators", min_resource=3, max_resource=9,
+                          n_trials=4, cv=2, n_jobs=2, random_state=0).fit(X_IRIS, Y_IRIS)
+    res = search.cv_results_
+    assert (res["n_resources"] == 3).sum() == 4 and set(res["n_resources"].tolist()) <= {3, 9}
+    row = int(np.argmax(res["n_resources"]))
+    params = dict(res["params"][row], n_estimators=int(res["n_resources"][row]))
+    expected = cross_validate(RandomForestClassifier(random_state=0, **params), X_IRIS, Y_IRIS,
+                              cv=search._checked_cv_orig)["test_score"].mean()
+    assert res["mean_test_score"][row] == pytest.approx(expected, rel=1e-12)
+
+
+class Picky(BaseEstimator, RegressorMixin):
+    """Cannot be fitted when c > 0.5."""
+
+    def __init__(self, c=0.0):
+        self.c = c
+
+    def fit(self, X, y):
+        if self.c > 0.5:
+            raise ValueError("c is too large")
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+def test_failed_candidates_get_error_score_and_scikit_learns_warning():
+    with pytest.warns(FitFailedWarning, match=r"fits failed out of a total of 16") as caught:
+        search = TuneSearchCV(Picky(), {"c": rung.uniform(0, 1)}, searcher="random", n_trials=8, cv=2,
+                              random_state=3, backend="inprocess").fit(X_DIA, Y_DIA)
+    assert any("c is too large" in str(w.message) for w in caught)
+    params = search.cv_results_["params"]
+    failed = np.isnan(search.cv_results_["mean_test_score"])
+    assert failed.tolist() == [p["c"] > 0.5 for p in params] and 0 < failed.sum() < 8
+    assert f"\n{2 * failed.sum()} fits failed out of a total of 16" in str(caught[0].message)
+    assert search.best_params_["c"] <= 0.5
