@@ -83,6 +83,7 @@ class _OptunaSession:
         self.events.append((time.perf_counter() - self.start, value))
         self.trial.report(value, int(metrics["epoch"]))
         self.last = value
+        self.epochs = int(metrics["epoch"])
         return "stop" if self.trial.should_prune() else "continue"
 
 
@@ -108,11 +109,10 @@ def optuna_arm(n_trials: int, target: float) -> dict:
         try:
             OBJECTIVE(config)
         except rung.TrialStopped:
-            epochs[0] += trial.last_step or 0
             raise optuna.TrialPruned()
         finally:
             reset_session(token)
-        epochs[0] += EPOCHS
+            epochs[0] += getattr(session, "epochs", 0)
         return session.last
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=0),

@@ -149,3 +149,13 @@ def test_asha_promotion_pauses_and_resumes_trials_to_their_uninterrupted_curves(
         assert list(reports["lr"]) == [r["lr"] for r in expected]
         resumed += len(reports) > 1
     assert resumed >= 1  # at least one trial was paused at a rung and resumed from its checkpoint
+
+
+def test_the_test_set_from_a_trials_checkpoint_equals_retraining_its_config(tmp_path):
+    objective = rt.TrainingObjective("mlp", (X, Y), seed=3, test_data=(X[:40], Y[:40]))
+    _run(objective, ScriptedSession(tmp_path / "trial"))
+    from_checkpoint = objective.evaluate_test(CONFIG, checkpoint=tmp_path / "trial" / "checkpoint")
+    retrained = rt.TrainingObjective("mlp", (X, Y), seed=3).evaluate_test(CONFIG, test_data=(X[:40], Y[:40]))
+    assert from_checkpoint == retrained and from_checkpoint["epochs"] == 6
+    with pytest.raises(FileNotFoundError, match="no rung.torch checkpoint"):
+        rt.TrainingObjective("mlp", (X, Y)).evaluate_test(CONFIG, test_data=(X, Y), checkpoint=tmp_path / "none")
