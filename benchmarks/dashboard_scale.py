@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 from dashboard_data import check_optuna, write_optuna_bulk, write_rung  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-PAGE_TIMEOUT = 300.0
+PAGE_TIMEOUT = 180.0
 
 
 def free_port() -> int:
@@ -74,14 +74,21 @@ return plots.some(p => p && p.data && p.data.some(t => (t.x && t.x.length > 0) |
 """
 
 
-def first_picture(driver, url: str, plot_ids: list[str]) -> float:
+def first_picture(driver, url: str, plot_ids: list[str]) -> float | str:
+    """Seconds until a chart holds data, or why there was none within PAGE_TIMEOUT."""
+    from selenium.common.exceptions import WebDriverException
+    from urllib3.exceptions import ReadTimeoutError
+
     started = time.perf_counter()
-    driver.get(url)
-    while time.perf_counter() - started < PAGE_TIMEOUT:
-        if driver.execute_script(HAS_PICTURE, plot_ids):
-            return time.perf_counter() - started
-        time.sleep(0.02)
-    return float("nan")
+    try:
+        driver.get(url)
+        while time.perf_counter() - started < PAGE_TIMEOUT:
+            if driver.execute_script(HAS_PICTURE, plot_ids):
+                return time.perf_counter() - started
+            time.sleep(0.02)
+    except (WebDriverException, ReadTimeoutError, TimeoutError) as err:
+        return f"no picture: the page stopped answering after {time.perf_counter() - started:.0f} s ({type(err).__name__})"
+    return f"no picture within {PAGE_TIMEOUT:.0f} s"
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -176,6 +183,8 @@ def measure_optuna(db: Path, work: Path) -> dict[str, object]:
         process = start_optuna(db, port, work)
         try:
             first_visit = first_picture(driver, page, [])
+            if isinstance(first_visit, str):  # the tab hangs: no second visit
+                return {"first_visit_s": first_visit, "peak_mb": peak_mb(process.pid)}
         finally:
             stop(process)
         process = start_optuna(db, port, work)
@@ -264,6 +273,7 @@ def main() -> None:
 
             write_rung(SQLStorage(rung_db), name, size)
         row: dict[str, object] = {"rung": measure_rung(rung_db, name, work)}
+        print(json.dumps({size: row}), flush=True)
         if not args.no_optuna:
             if not optuna_db.exists():
                 write_optuna_bulk(f"sqlite:///{optuna_db}", name, size)

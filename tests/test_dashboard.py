@@ -361,3 +361,10 @@ def test_comparison_page_shows_rung_compare(tmp_path):
         some_run = next(name for name in listing if name != "cmp")
         assert client.get(f"/api/comparisons/{some_run}").status_code == 404  # an experiment, not a comparison
     dashboard.close()
+
+
+def test_host_names():
+    from rung.dashboard._app import host_name
+
+    assert [host_name(h) for h in ("127.0.0.1:8470", "localhost", "[::1]:80", "evil.example:1")] == \
+        ["127.0.0.1", "localhost", "[::1]", "evil.example"]

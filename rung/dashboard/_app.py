@@ -75,6 +75,13 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def host_name(header: str) -> str:
+    """The host of a ``Host`` header, without the port (``[::1]:8470`` -> ``[::1]``)."""
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0]
+
+
 class Guard:
     """ASGI middleware for the access rules (module docstring)."""
 
@@ -88,9 +95,7 @@ class Guard:
             return
         request = Request(scope)
         if self.token is None:
-            host = (request.headers.get("host") or "").rsplit(":", 1)[0] if not (request.headers.get("host") or "").startswith("[") \
-                else (request.headers.get("host") or "").split("]")[0] + "]"
-            if host not in LOOPBACK_HOSTS:  # e.g. a DNS-rebinding page reaching 127.0.0.1 by another name
+            if host_name(request.headers.get("host") or "") not in LOOPBACK_HOSTS:  # e.g. a DNS-rebinding page reaching 127.0.0.1 by another name
                 await PlainTextResponse("this dashboard answers only on 127.0.0.1 / localhost", 403)(scope, receive, send)
                 return
         else:
