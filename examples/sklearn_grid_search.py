@@ -20,6 +20,7 @@ import warnings
 
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import train_test_split
 
 from rung.sklearn import GridSearchCV  # was: from sklearn.model_selection import GridSearchCV
@@ -42,7 +43,8 @@ def main() -> None:
                      "min_samples_leaf": [1, 4, 7], "min_samples_split": [1, 6], "n_estimators": [50, 100]}
     rf = RandomForestClassifier(random_state=0)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the min_samples_split=1 fits: see the docstring
+        warnings.simplefilter("ignore", FitFailedWarning)  # the min_samples_split=1 fits: see the docstring
+        warnings.filterwarnings("ignore", "One or more of the test scores are non-finite", UserWarning)
         rf_gridcv_model = GridSearchCV(estimator=rf, param_grid=rf_params, cv=5, scoring="accuracy", n_jobs=-1,
                                        verbose=1, experiment=args.experiment).fit(X_train, y_train)
     print(rf_gridcv_model.best_params_)

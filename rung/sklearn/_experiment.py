@@ -100,7 +100,9 @@ def run_experiment(objective: Callable[[dict], Any], space: Mapping[str, Any], *
     try:
         tuner = rung.Tuner(
             objective, space, metric="score", mode="max", searcher=searcher, scheduler=scheduler,
-            n_workers=n_workers, max_trials=n_trials, max_failures=max_failures, backend=built,
+            # every fit runs whatever the others did: error_score decides what a failure means
+            n_workers=n_workers, max_trials=n_trials, max_failures=max_failures, max_initial_failures=None,
+            backend=built,
             seed=seed, verbose=0, experiment=experiment,
             storage=":memory:" if temporary else storage, workdir=workdir, resume=not temporary,
             callbacks=echoes,
