@@ -225,3 +225,27 @@ def test_a_plain_function_runs_in_worker_processes_on_the_wall_clock(tmp_path):
         result = rung.load(row.experiment, tmp_path / "s.db")
         assert row.final == min(t.metric_value for t in result.trial_records)
         assert result.stop_reason == "max_trials"
+
+
+def test_forks_only_when_no_other_thread_could_hold_an_import_lock(tmp_path):
+    import threading
+    import warnings
+
+    importer = threading.Thread(target=lambda: __import__("time").sleep(0.5), name="rung-imports")
+    importer.start()  # ends by itself: waited for, then the runs fork
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = rung.compare(quadratic, SPACE, metric="loss", methods=["tpe"], seeds=2, max_trials=4,
+                             storage=tmp_path / "a.db", jobs=2, name="a")
+    assert not importer.is_alive() and first.runs["trials"].tolist() == [4, 4]
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, name="someone-else")
+    other.start()
+    try:
+        with pytest.warns(UserWarning, match="one after another: threads \\['someone-else'\\]"):
+            second = rung.compare(quadratic, SPACE, metric="loss", methods=["tpe"], seeds=2, max_trials=4,
+                                  storage=tmp_path / "b.db", jobs=2, name="b")
+    finally:
+        release.set()
+        other.join()
+    assert second.runs["final"].tolist() == first.runs["final"].tolist()  # same seeds, same results

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 import warnings
@@ -300,6 +301,21 @@ def _run_one(index: int) -> tuple[str, Any]:
         return "failed", traceback.format_exc()
 
 
+#: Threads of rung's own that end by themselves: waited for before forking. The model
+#: searchers import scipy on a "rung-imports" thread; a fork while it holds an import
+#: lock leaves that lock held forever in the children.
+FINITE_THREADS = ("rung-imports",)
+
+
+def _fork_safe(timeout: float = 60.0) -> bool:
+    """True when this is the only thread left (after waiting for :data:`FINITE_THREADS`)."""
+    me = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not me and thread.name in FINITE_THREADS:
+            thread.join(timeout)
+    return all(thread is me or not thread.is_alive() for thread in threading.enumerate())
+
+
 def _worker_init() -> None:
     for variable in THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")
@@ -325,6 +341,11 @@ def _run_jobs(plan: _Plan, todo: list[_Job], jobs: int | None,
     try:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
         forking = "fork" in multiprocessing.get_all_start_methods()
+        if workers > 1 and forking and not _fork_safe():
+            others = sorted(t.name for t in threading.enumerate() if t is not threading.current_thread())
+            warnings.warn(f"runs go one after another: threads {others} are running in this process, and a "
+                          "fork while another thread imports a module would hang the workers", stacklevel=3)
+            workers = 1
         if workers == 1 or not forking:
             for index in range(len(todo)):
                 take(index, *_run_one(index))
