@@ -84,6 +84,7 @@ def run_case(case: str, searcher: str, seed: int = 0) -> dict[str, Any]:
         "trials_per_s": len(result.trial_records) / wall, "wall_s": wall,
         "decision_s": result.decision_time, "best": result.best_trial.metric_value if result.best_trial else None,
         "chosen": None if chosen is None else chosen.name,
+        "handovers": list(getattr(tuner.searcher, "handovers", [])),
     }
 
 

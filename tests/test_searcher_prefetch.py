@@ -313,7 +313,7 @@ def test_auto_hands_over_to_tpe_when_gp_decisions_cost_more_than_their_share(mon
         observed += 1
         running.append(auto.suggest())
         assert observed < 20
-    # Eight intervals between nine results are needed (three decisions long before).
+    # Eight intervals between nine results are needed (five decisions long before).
     assert observed == _auto.RESULT_WINDOW + 1
     assert [p.name for p in auto.picks] == ["gp", "tpe"] and auto.chosen.name == "tpe"
     assert "10.0 ms" in auto.handovers[0] and "30.0 ms" in auto.handovers[0]

@@ -29,7 +29,7 @@ MAX_DECISION_SHARE = 0.25
 #: The cost rule compares the median of the latest ``COST_WINDOW`` decision times with the
 #: mean time between the latest ``RESULT_WINDOW + 1`` results (a mean over a window, since
 #: workers started together finish together: half the gaps between two results are near 0).
-COST_WINDOW = 3
+COST_WINDOW = 5
 RESULT_WINDOW = 8
 
 
