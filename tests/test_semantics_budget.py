@@ -192,3 +192,21 @@ def _summary_of(result, scheduler):
     from rung.tuner._paused import paused_note
 
     return paused_note(result.trial_records, scheduler)
+
+
+def reports_what_it_is_told(config):
+    """Reports its budget with every epoch, so a test can read it from another process."""
+    for epoch in range(1, config["max_epochs"] + 1):
+        rung.report(epoch=epoch, loss=(config["x"] - 0.3) ** 2 + 1.0 / epoch,
+                    told=config["max_epochs"], limit=rung.resource_limit())
+
+
+def test_worker_processes_are_told_their_limit_too():
+    scheduler = ASHA(max_resource=4, reduction_factor=2, type="promotion", max_resource_attr="max_epochs")
+    result = _tune(reports_what_it_is_told, scheduler, max_trials=6, backend="process", n_workers=2)
+    assert result.report_records
+    for report in result.report_records:
+        assert report.metrics["told"] == report.metrics["limit"]
+        assert report.metrics["epoch"] <= report.metrics["limit"] <= 4
+    assert {r.metrics["limit"] for r in result.report_records} == {1, 2, 4}
+    assert max(r.metrics["epoch"] for r in result.report_records) == 4
