@@ -86,7 +86,7 @@ def warm_start(searcher: Searcher, space: Space, objective: Objective, store: St
             if trial.status is TrialStatus.FAILED:
                 searcher.on_failed(config)
             else:
-                for metrics in reports.get(trial.trial_id, ())[:-1]:
+                for metrics in reports.get(trial.trial_id, ()):  # as the live scheduler passed them on
                     if objective.metric in metrics:
                         searcher.observe_partial(config, metrics)
                 searcher.observe_prior(config, trial.last_metrics)
