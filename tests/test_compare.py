@@ -171,9 +171,13 @@ def test_bad_arguments_are_refused_before_any_run(change, message):
 
 def test_combined_method_names_and_an_in_memory_store_run_in_process():
     store = MemoryStorage()
+    statuses = []
     with pytest.warns(UserWarning, match="jobs=4 ignored"):
         comparison = rung.compare(curve, SPACE, methods=["random+median", "tpe+asha"], seeds=[5], storage=store,
-                                  jobs=4, name="mem", **SETTINGS)
+                                  jobs=4, name="mem",
+                                  on_run=lambda run: statuses.append(store.require_experiment("mem").status),
+                                  **SETTINGS)
+    assert statuses == ["running", "running"] and store.require_experiment("mem").status == "finished"
     assert comparison.runs["experiment"].tolist() == ["mem.random+median.s5", "mem.tpe+asha.s5"]
     settings = store.require_experiment("mem.tpe+asha.s5").settings
     assert (settings["searcher"], settings["scheduler"]) == ("TPE", "ASHA")

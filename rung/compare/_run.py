@@ -165,18 +165,21 @@ def compare(
         if not shared:
             store.dispose()  # the workers open their own connections
     started = time.perf_counter()
-    summaries, failures = _run_jobs(plan, todo, jobs, on_run)
+    status, reason = "interrupted", "interrupted"
+    try:
+        summaries, failures = _run_jobs(plan, todo, jobs, on_run)
+        status, reason = ("finished", "comparison") if not failures else ("failed", f"{len(failures)} run(s) failed")
+    finally:  # the record says how it ended, also after Ctrl-C or an error
+        store = open_storage(storage) if not shared else store
+        try:
+            store.finish(record_id, status=status, stop_reason=reason, elapsed=time.perf_counter() - started,
+                         decision_time=0.0)
+        finally:
+            if not shared:
+                store.dispose()
     summaries.extend(done)
     order = {(m, s): i for i, (m, s) in enumerate((m, s) for m in method_list for s in seed_list)}
     comparison.run_records = sorted(summaries, key=lambda r: order[(r.method, r.seed)])
-    store = open_storage(storage) if not shared else store
-    try:
-        store.finish(record_id, status="finished" if not failures else "failed",
-                     stop_reason="comparison" if not failures else f"{len(failures)} run(s) failed",
-                     elapsed=time.perf_counter() - started, decision_time=0.0)
-    finally:
-        if not shared:
-            store.dispose()
     for (method, seed), error in failures.items():
         warnings.warn(f"comparison {name!r}: run {method} seed {seed} failed: {error.strip().splitlines()[-1]}",
                       RuntimeWarning, stacklevel=2)
@@ -268,6 +271,7 @@ def _open_record(store: "Storage", comparison: Comparison, space: Space, methods
                              f"and seeds {stored.get('seeds')} on {existing.metric!r}; give another name to "
                              f"compare {methods} with seeds {seeds}")
         record_id = existing.id
+    store.claim(record_id)  # "running" while the runs go, owned by this process
     todo, done = [], []
     for method in methods:
         for seed in seeds:
