@@ -23,6 +23,12 @@ from ._common import (
 )
 from ._tables import experiments_table, summary_table, trials_table
 
+#: Beyond this many trials ``rung show`` without ``--top`` lists the best
+#: :data:`SHOW_BEST` only and says so: drawing a table of 100,000 rows takes minutes
+#: (about 2 ms a row) and no one reads it; ``--top N`` and ``rung trials NAME`` give more.
+SHOW_ALL_UP_TO = 200
+SHOW_BEST = 50
+
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     listing = subparsers.add_parser("list", parents=parents, help="list the experiments in the store",
@@ -38,7 +44,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
     show = subparsers.add_parser("show", parents=parents, help="summary and trials of an experiment",
                                  description="Status, metric, trial counts, best value and config, stop reason, "
-                                             "wall-clock, then one row per trial.")
+                                             f"wall-clock, then one row per trial (above {SHOW_ALL_UP_TO} trials, "
+                                             f"the best {SHOW_BEST}, unless --top says how many).")
     show.add_argument("name", metavar="NAME", help="the experiment")
     show.add_argument("--top", type=positive_int, metavar="N", help="only the N best trials, best first")
     show.set_defaults(handler=cmd_show)
@@ -131,8 +138,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     console = stdout_console()
     console.print(summary_table(experiment, result))
     if result.trial_records:
+        top = args.top
+        if top is None and len(result.trial_records) > SHOW_ALL_UP_TO:
+            top = SHOW_BEST
         console.print()
-        console.print(trials_table(result, args.top, width=console.width))
+        console.print(trials_table(result, top, width=console.width))
+        if args.top is None and top is not None:
+            console.print(f"{len(result.trial_records):,} trials: the best {top} shown; "
+                          f"`rung show {args.name} --top N` for more, `rung trials {args.name}` for all")
     return 0
 
 
