@@ -556,7 +556,7 @@ def trials_table(source: "ViewInput | TuningResult") -> pd.DataFrame:
     for trial in src.trial_records:
         row: dict[str, Any] = {"trial_id": trial.trial_id, "outcome": ends[trial.trial_id],
                                src.metric: trial.metric_value, "reports": trial.n_reports,
-                               "run_time": trial.run_time, "end_reason": trial.end_reason or trial.error}
+                               "run_time": trial.run_time, "end_reason": trial.end_reason or trial.error or ""}
         for name in src.parameter_names:
             row[name] = trial.config.get(name)
         rows.append(row)
