@@ -12,7 +12,9 @@ ratios, not absolute numbers):
 * ``sleep1000``: 30 trials that sleep 1 s (the GP must stay the default here).
 
 Reported per run: trials per second over the whole run, decision time (time the tuner's
-loop spent in searcher and scheduler calls), what ``auto`` ended on, and the best value.
+loop spent in searcher and scheduler calls), what ``auto`` ended on, the best value, and
+how many hand-outs computed the next suggestion ahead (from the stored log; the others
+were fresh, the calls a searcher got before prefetching).
 ``--first`` also measures, for every searcher, the time from ``run()`` to its first
 suggestion (in-process backend), in a fresh interpreter each (so import costs are counted
 as a user pays them): with ``run()`` right after ``Tuner()``, and 2 s later (the GP
@@ -78,6 +80,10 @@ def run_case(case: str, searcher: str, seed: int = 0) -> dict[str, Any]:
         started = time.perf_counter()
         result = tuner.run()
         wall = time.perf_counter() - started
+        # Hand-outs after which the next suggestion was computed ahead (the rest: fresh,
+        # exactly the calls the searcher got before prefetching existed).
+        decisions = [d for e in rung.load(result.experiment, storage=str(Path(tmp) / "rung.db")).log_entries
+                     if getattr(e, "kind", None) == "start" for d in e.payload.get("ahead", [])]
     chosen = getattr(tuner.searcher, "chosen", None)
     return {
         "case": case, "searcher": searcher, "trials": len(result.trial_records),
@@ -85,6 +91,7 @@ def run_case(case: str, searcher: str, seed: int = 0) -> dict[str, Any]:
         "decision_s": result.decision_time, "best": result.best_trial.metric_value if result.best_trial else None,
         "chosen": None if chosen is None else chosen.name,
         "handovers": list(getattr(tuner.searcher, "handovers", [])),
+        "ahead": f"{sum(decisions)}/{len(decisions)}" if decisions else "-",
     }
 
 
@@ -140,7 +147,7 @@ def main() -> None:
                 by[searcher] = row
                 print(f"{case:10s} {searcher:7s} {row['trials']:4d} trials  {row['trials_per_s']:7.1f} trials/s  "
                       f"wall {row['wall_s']:6.2f} s  decisions {row['decision_s']:6.2f} s  "
-                      f"best {row['best']:.4g}  chosen {row['chosen']}", flush=True)
+                      f"best {row['best']:.4g}  chosen {row['chosen']}  ahead {row['ahead']}", flush=True)
             rounds.append(by)
         if "random" in args.searchers:
             cells = []
