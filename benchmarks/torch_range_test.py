@@ -40,6 +40,28 @@ PROBLEMS = {
 BASE = {"optimizer": "momentum", "momentum": 0.9}
 
 
+def run_rules(name: str, seed: int, rules: list[str]) -> dict:
+    """The range test once, then one one-cycle run per proposal rule (no search)."""
+    from rung.torch._range_test import RangeTestResult, _propose
+
+    model, data, epochs, fixed = PROBLEMS[name]
+    objective = rung.torch.TrainingObjective(model, data, seed=seed)
+    config = {**BASE, **fixed, "epochs": epochs, "seed": seed}
+    test = objective.lr_range_test(config, start_lr=1e-5, end_lr=10.0, num_steps=100, rule="valley")
+    row: dict = {"seed": seed}
+    import numpy as np
+
+    lrs, curve = np.asarray(test.lrs), np.asarray(test.centered)
+    keep = np.isfinite(curve)
+    for rule in rules:
+        max_lr = float(lrs[keep][_propose(lrs[keep], curve[keep], rule)])
+        proposal = RangeTestResult(test.lrs, test.losses, test.smoothed, test.centered, rule, max_lr, max_lr * 0.1,
+                                   0.1, test.diverged, "exp")
+        _, history = objective.fit({**config, **proposal.one_cycle()})
+        row[rule] = {"max_lr": max_lr, "error": history[-1]["validation_error"]}
+    return row
+
+
 def run_problem(name: str, seed: int) -> dict:
     model, data, epochs, fixed = PROBLEMS[name]
     objective = rung.torch.TrainingObjective(model, data, seed=seed)
@@ -71,8 +93,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS), choices=list(PROBLEMS))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--rules", nargs="*", help="instead: one-cycle runs for each of these proposal rules")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.rules:
+        for name in args.problems:
+            for seed in args.seeds:
+                print(name, json.dumps(run_rules(name, seed, args.rules)), flush=True)
+        return
     rows: dict[str, list[dict]] = {}
     for name in args.problems:
         rows[name] = []

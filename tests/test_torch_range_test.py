@@ -11,7 +11,7 @@ from torch import nn
 
 import rung
 import rung.torch as rt
-from rung.torch._range_test import _propose
+from rung.torch._range_test import _propose, centered_average
 
 X = torch.randn(200, 6, generator=torch.Generator().manual_seed(0))
 Y = (X[:, 0] - X[:, 1] > 0).long()
@@ -123,5 +123,15 @@ def test_the_momentum_range_test_tries_each_momentum_from_the_same_start():
     with pytest.raises(ValueError, match="neither momentum nor betas"):
         rt.momentum_range_test(model, torch.optim.Adagrad(model.parameters()), nn.functional.cross_entropy,
                                BATCHES, lr=0.01, steps=1)
-    assert isinstance(rung.loguniform(1e-3, 1e-1), type(rt.RangeTestResult([], [], [], "valley", 1.0, 0.1, 0.1,
+    assert isinstance(rung.loguniform(1e-3, 1e-1), type(rt.RangeTestResult([], [], [], [], "valley", 1.0, 0.1, 0.1,
                                                                           False, "exp").lr_domain()))
+
+
+def test_the_proposal_curve_has_no_lag():
+    ramp = [float(i) for i in range(200)]
+    centered = centered_average(ramp, 0.5)
+    assert centered[100] == pytest.approx(100.0, abs=1e-9)  # a causal average trails by 1 step here
+    assert centered_average([3.0] * 10, 0.98) == pytest.approx([3.0] * 10)
+    step = [1.0] * 50 + [0.0] * 50
+    smooth = centered_average(step, 0.8)
+    assert smooth[49] == pytest.approx(1 - smooth[50], abs=0.02)  # symmetric about the step

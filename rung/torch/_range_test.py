@@ -6,6 +6,12 @@ each batch and its smoothed value (an exponential moving average, bias-corrected
 when the smoothed loss exceeds ``diverge_factor`` times its lowest value, then puts the
 model and optimizer back as they were. It proposes a maximum learning rate by a named rule
 
+The stop watches the running (causal) average, but an exponential moving average lags: with
+``smoothing=0.98`` it trails the raw loss by about 49 steps, half of a 100-step test, which
+would push every proposal to too high a learning rate. The proposal therefore reads a
+zero-lag curve, the same average run forward and then backward over the recorded losses
+(``RangeTestResult.centered``), by one of these rules:
+
 * ``"steepest"``: where the smoothed loss falls fastest against log(lr);
 * ``"valley"``: two thirds of the way along the longest stretch where the smoothed loss keeps
   falling (robust to a noisy start);
@@ -47,6 +53,7 @@ class RangeTestResult:
     lrs: list[float]
     losses: list[float]
     smoothed: list[float]
+    centered: list[float]
     rule: str
     max_lr: float
     min_lr: float
@@ -81,7 +88,8 @@ class RangeTestResult:
         if ax is None:
             figure, ax = plt.subplots(figsize=(6, 4))
         ax.plot(self.lrs, self.losses, color="0.75", linewidth=1, label="loss per batch")
-        ax.plot(self.lrs, self.smoothed, color="C0", linewidth=2, label="smoothed loss")
+        ax.plot(self.lrs, self.smoothed, color="C0", linewidth=1, linestyle="--", label="running average (stop)")
+        ax.plot(self.lrs, self.centered, color="C0", linewidth=2, label="smoothed loss (proposal)")
         ax.axvline(self.max_lr, color="C3", linestyle="--", label=f"max lr {self.max_lr:.3g} ({self.rule})")
         ax.axvline(self.min_lr, color="C2", linestyle=":", label=f"min lr {self.min_lr:.3g} (max x {self.min_factor:g})")
         if self.step_mode == "exp":
@@ -123,6 +131,22 @@ def _propose(lrs: np.ndarray, smoothed: np.ndarray, rule: str) -> int:
         if i - start + 1 > best_length:
             best_start, best_length = start, i - start + 1
     return best_start + (2 * (best_length - 1)) // 3
+
+
+def centered_average(values: Sequence[float], smoothing: float) -> list[float]:
+    """The bias-corrected exponential moving average run forward, then backward over the result.
+
+    The two passes' lags cancel (exactly, away from the ends, on a linear stretch), so the
+    curve's features stay at the learning rates where they happened.
+    """
+    def one_pass(series: Sequence[float]) -> list[float]:
+        out, average = [], 0.0
+        for i, value in enumerate(series):
+            average = smoothing * average + (1 - smoothing) * value
+            out.append(average / (1 - smoothing ** (i + 1)))
+        return out
+
+    return one_pass(one_pass(list(values))[::-1])[::-1]
 
 
 def _batches(loader: Iterable, steps: int) -> Iterable[Any]:
@@ -233,11 +257,19 @@ def lr_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: C
             raiser.step()
     finally:
         snapshot.put_back(model, optimizer)
-    curve = np.asarray(smoothed)
-    keep = np.isfinite(curve)
-    index = _propose(np.asarray(lrs)[keep], curve[keep], rule) if keep.any() else 0
-    max_lr = float(np.asarray(lrs)[keep][index]) if keep.any() else start_lr
-    return RangeTestResult(lrs, losses, smoothed, rule, max_lr, max_lr * min_factor, min_factor, diverged, step_mode)
+    # The step that tripped the divergence stop is left out of the proposal's curve.
+    kept = len(losses) - 1 if diverged and len(losses) > 1 else len(losses)
+    finite = [v if math.isfinite(v) else float("nan") for v in losses[:kept]]
+    clean = [v for v in finite if math.isfinite(v)]
+    centered = centered_average([v if math.isfinite(v) else max(clean, default=0.0) for v in finite], smoothing)
+    curve = np.asarray(centered)
+    if len(curve):
+        max_lr = float(np.asarray(lrs[:kept])[_propose(np.asarray(lrs[:kept]), curve, rule)])
+    else:
+        max_lr = start_lr
+    centered += [float("nan")] * (len(losses) - kept)
+    return RangeTestResult(lrs, losses, smoothed, centered, rule, max_lr, max_lr * min_factor, min_factor, diverged,
+                           step_mode)
 
 
 @dataclass
