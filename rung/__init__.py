@@ -107,6 +107,7 @@ __all__ = [
     "backends",
     "checkpoint_dir",
     "choice",
+    "compare",
     "constant",
     "from_scipy",
     "load",
