@@ -10,7 +10,10 @@ import math
 import matplotlib
 import matplotlib.image
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 
 import rung
@@ -21,6 +24,7 @@ from rung.plots._style import BEST_COLOR, outcome_colors
 from rung.schedulers import ASHA, FIFO, Decision
 from rung.storage import MemoryStorage
 from rung.storage._records import EventRecord, ExperimentRecord, LogSlice, ReportRecord, TrialRecord
+from rung.trial._record import Trial, TrialStatus
 
 matplotlib.use("Agg")
 EPOCHS = 27
@@ -351,3 +355,21 @@ def test_plots_need_the_resource_in_reports(tmp_path):
     assert views.learning_curves(result).x_label == "report"
     with pytest.raises(FileNotFoundError, match="does not exist"):
         result.plot_incumbent(tmp_path / "missing" / "x.png")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 20)), min_size=1, max_size=25))
+def test_timeline_lanes_never_overlap_and_are_as_few_as_the_peak_concurrency(stays):
+    segments = pd.DataFrame([{"trial_id": i, "start": float(s), "end": float(s + d), "kind": "start",
+                              "running": False} for i, (s, d) in enumerate(stays)])
+    trials = [Trial(trial_id=i, config={}, status=TrialStatus.COMPLETED) for i in range(len(stays))]
+    src = views.ViewInput(experiment="e", metric="loss", mode="min", trial_records=trials,
+                          reports=pd.DataFrame(columns=["trial_id", "step", "time", "loss", "action", "reason", "rung"]),
+                          segments=segments, parameter_names=[], wallclock=100.0, decision_time=0.0,
+                          decision_levels=[])
+    table = views.timeline(src)
+    for _, lane in table.groupby("lane"):
+        lane = lane.sort_values("start")
+        assert (lane["start"].to_numpy()[1:] >= lane["end"].to_numpy()[:-1]).all()
+    peak = max(sum(1 for s, d in stays if s <= t < s + d) for t in range(0, 71))
+    assert table["lane"].nunique() == peak
