@@ -9,8 +9,9 @@ model and optimizer back as they were. It proposes a maximum learning rate by a 
 The stop watches the running (causal) average, but an exponential moving average lags: with
 ``smoothing=0.98`` it trails the raw loss by about 49 steps, half of a 100-step test, which
 would push every proposal to too high a learning rate. The proposal therefore reads a
-zero-lag curve, the same average run forward and then backward over the recorded losses
-(``RangeTestResult.centered``), by one of these rules:
+zero-lag curve, the same average run forward and then backward over the recorded losses up to
+the first raw loss above ``diverge_factor`` times the lowest before it
+(``RangeTestResult.centered``; NaN after that point), by one of these rules:
 
 * ``"steepest"``: where the smoothed loss falls fastest against log(lr);
 * ``"valley"``: two thirds of the way along the longest stretch where the smoothed loss keeps
@@ -149,6 +150,18 @@ def centered_average(values: Sequence[float], smoothing: float) -> list[float]:
     return one_pass(one_pass(list(values))[::-1])[::-1]
 
 
+def _before_blow_up(losses: Sequence[float], factor: float) -> int:
+    """How many leading raw losses come before the first one above ``factor`` times the lowest so far
+    (or not finite): the proposal's curve ends there, so that the backward pass of the zero-lag
+    average does not carry the blow-up back into the curve."""
+    lowest = math.inf
+    for i, value in enumerate(losses):
+        if not math.isfinite(value) or (i > 0 and value > factor * lowest):
+            return max(i, 1)
+        lowest = min(lowest, value)
+    return len(losses)
+
+
 def _batches(loader: Iterable, steps: int) -> Iterable[Any]:
     """``steps`` batches from ``loader``, starting it again when it runs out."""
     done = 0
@@ -257,11 +270,8 @@ def lr_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: C
             raiser.step()
     finally:
         snapshot.put_back(model, optimizer)
-    # The step that tripped the divergence stop is left out of the proposal's curve.
-    kept = len(losses) - 1 if diverged and len(losses) > 1 else len(losses)
-    finite = [v if math.isfinite(v) else float("nan") for v in losses[:kept]]
-    clean = [v for v in finite if math.isfinite(v)]
-    centered = centered_average([v if math.isfinite(v) else max(clean, default=0.0) for v in finite], smoothing)
+    kept = _before_blow_up(losses, diverge_factor)
+    centered = centered_average(losses[:kept], smoothing)
     curve = np.asarray(centered)
     if len(curve):
         max_lr = float(np.asarray(lrs[:kept])[_propose(np.asarray(lrs[:kept]), curve, rule)])
