@@ -209,6 +209,12 @@ def test_read_log_page_pages_through_the_log(make_store, tmp_path):
         after = page.last_seq
     assert pages == whole.entries
     assert store.read_trials(1) == whole.trials
+    paged, after = [], -1
+    while rows := store.read_trials(1, after, 3):
+        assert len(rows) <= 3 and all(row.trial_id > after for row in rows)
+        paged += rows
+        after = rows[-1].trial_id
+    assert paged == whole.trials
     with pytest.raises(ValueError, match="limit"):
         store.read_log_page(1, -1, 0)
 

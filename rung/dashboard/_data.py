@@ -65,6 +65,8 @@ class ExperimentData:
         self.last_seq = -1
         self.last_time = 0.0  # latest time in the log read so far (seconds since the start)
         self.log_complete = False  # the reader has caught up with the log at least once
+        self.trials_complete = False  # every trial row has been read once
+        self.expected_trials: int | None = None  # trial rows in the store when reading began
         self.decision_rungs: set[float] = set()
         # -- trials, indexed by trial id
         self.t_status = _Column(np.int8, -1)
@@ -106,10 +108,42 @@ class ExperimentData:
                 self.version += 1
 
     def take_trials(self, rows: Iterable[TrialRecord]) -> None:
-        """Trial rows: the authority for status, timings, reasons and tracebacks."""
+        """Trial rows: the authority for status, timings, reasons and tracebacks. Built into
+        arrays first and stored in one go, so the lock is held only for the assignment."""
+        rows = list(rows)
+        if not rows:
+            with self.lock:
+                self.version += 1
+            return
+
+        def column(values: Iterable[Any], dtype: Any = np.float64) -> np.ndarray:
+            return np.fromiter((np.nan if v is None else v for v in values), dtype=dtype, count=len(rows))
+
+        ids = np.fromiter((row.trial_id for row in rows), dtype=np.int64, count=len(rows))
+        fields = [
+            (self.t_status, np.fromiter((STATUS_CODE.get(row.status, -1) for row in rows), np.int8, len(rows))),
+            (self.t_row_value, column(row.metric_value for row in rows)),
+            (self.t_created, column(row.created_at for row in rows)),
+            (self.t_started, column(row.started_at for row in rows)),
+            (self.t_ended, column(row.ended_at for row in rows)),
+            (self.t_run_time, column((row.run_time or 0.0) for row in rows)),
+            (self.t_reports, np.fromiter(((row.n_reports or 0) for row in rows), np.int32, len(rows))),
+        ]
+        configs = {row.trial_id: row.config for row in rows}
+        texts = {row.trial_id: _texts(row) for row in rows}
+        size = int(ids.max()) + 1
         with self.lock:
-            for row in rows:
-                self._take_row(row)
+            for target in (self.t_status, self.t_row_value, self.t_log_value, self.t_created, self.t_started,
+                           self.t_ended, self.t_run_time, self.t_reports, self.t_stop_rung):
+                target.reserve(size)
+            for target, values in fields:
+                target.data[ids] = values
+            self.configs.update(configs)
+            for tid, text in texts.items():
+                if text:
+                    self.texts[tid] = text
+                else:
+                    self.texts.pop(tid, None)
             self.version += 1
 
     def _take_row(self, row: TrialRecord) -> None:
@@ -125,11 +159,7 @@ class ExperimentData:
         self.t_run_time.data[tid] = row.run_time or 0.0
         self.t_reports.data[tid] = row.n_reports or 0
         self.configs[tid] = row.config
-        texts: dict[str, Any] = {key: value for key, value in (("end_reason", row.end_reason), ("error", row.error),
-                                                ("traceback", row.traceback), ("resource", row.resource))
-                 if value is not None}
-        if row.last_metrics:
-            texts["last_metrics"] = row.last_metrics
+        texts = _texts(row)
         if texts:
             self.texts[tid] = texts
         else:
@@ -238,6 +268,16 @@ class ExperimentData:
             return None
         candidates = np.flatnonzero(ok)
         return int(candidates[np.argmin(values[candidates])])
+
+
+def _texts(row: TrialRecord) -> dict[str, Any]:
+    """What of a trial row is kept as Python objects: reasons, failure, resource, last metrics."""
+    texts: dict[str, Any] = {key: value for key, value in (("end_reason", row.end_reason), ("error", row.error),
+                                                           ("traceback", row.traceback), ("resource", row.resource))
+                             if value is not None}
+    if row.last_metrics:
+        texts["last_metrics"] = row.last_metrics
+    return texts
 
 
 def _number(value: Any) -> float:

@@ -18,7 +18,11 @@ from ..storage import Storage, StorageError
 from ._data import ExperimentData
 
 POLL_SECONDS = 0.5
-PAGE_SIZE = 20_000
+PAGE_SIZE = 5_000
+#: Trial rows read at once before the log (the first picture comes after the first page).
+TRIAL_PAGE = 10_000
+#: Pause between pages while catching up, so that page requests get the interpreter.
+PAGE_PAUSE = 0.01
 MAX_FOLLOWED = 4
 
 
@@ -70,16 +74,36 @@ class Follower:
                 break
             if time.monotonic() - started > 1.0 or self._stop.is_set():
                 break
+            time.sleep(PAGE_PAUSE)
         return read
 
     def load_trials(self) -> None:
-        """Read every trial row (the first picture), once, before the log."""
+        """Read every trial row, page by page, before the log: the page can draw after the
+        first page of rows (the summary says how many are read)."""
         try:
-            self.data.take_trials(self.store.read_trials(self.experiment_id))
+            self.data.expected_trials = self._stored_trials()
+            after = -1
+            while not self._stop.is_set():
+                rows = self.store.read_trials(self.experiment_id, after, TRIAL_PAGE)
+                self.data.take_trials(rows)
+                self._ready.set()
+                if len(rows) < TRIAL_PAGE:
+                    break
+                after = rows[-1].trial_id
         except StorageError as err:
             self.error = str(err)
         finally:
+            with self.data.lock:
+                self.data.trials_complete = True
+                self.data.version += 1
             self._ready.set()
+
+    def _stored_trials(self) -> int | None:
+        """How many trial rows the store holds (an aggregate query), for progress."""
+        for summary in self.store.list_experiments():
+            if summary.id == self.experiment_id:
+                return summary.n_trials
+        return None
 
     def _run(self) -> None:
         self.load_trials()

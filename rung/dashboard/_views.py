@@ -101,6 +101,8 @@ def summary(data: ExperimentData) -> dict[str, Any]:
         "settings": record.settings, "parameters": parameter_kinds(data),
         "resource_attr": data.resource_attr, "rungs": sorted(data.decision_rungs),
         "loading": {"log_complete": data.log_complete, "last_seq": data.last_seq,
+                    "trials_complete": data.trials_complete, "trials_read": int(np.count_nonzero(status >= 0)),
+                    "trials_expected": data.expected_trials,
                     "reports_read": data.n_reports, "trial_reports": int(data.t_reports.view().sum())},
         "metrics": sorted(data.extra), "dropped_metrics": sorted(data.dropped_metrics),
     }

@@ -113,10 +113,14 @@ class Storage(ABC):
         return LogSlice(trials=[trial for trial in whole.trials if trial.trial_id in touched], entries=entries,
                         last_seq=entries[-1].seq if entries else after_seq)
 
-    def read_trials(self, experiment_id: int) -> list[TrialRecord]:
-        """Every trial row of the experiment in trial id order, without its log (a reader's
-        first overview of a large experiment). This default takes them from :meth:`read_log`."""
-        return self.read_log(experiment_id).trials
+    def read_trials(self, experiment_id: int, after_trial: int = -1, limit: int | None = None) -> list[TrialRecord]:
+        """The experiment's trial rows with ``trial_id > after_trial`` in trial id order (at
+        most ``limit``), without its log: a reader's first overview of a large experiment,
+        in pages. This default takes them from :meth:`read_log`."""
+        if limit is not None:
+            check_limit(limit)
+        rows = [row for row in self.read_log(experiment_id).trials if row.trial_id > after_trial]
+        return rows if limit is None else rows[:limit]
 
     @abstractmethod
     def recorder(self, experiment_id: int) -> Recorder:

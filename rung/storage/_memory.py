@@ -185,12 +185,15 @@ class MemoryStorage(Storage):
             trials = [codec.trial_record(experiment.trial_row(trial_id)) for trial_id in ids]
         return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
 
-    def read_trials(self, experiment_id: int) -> list[TrialRecord]:
+    def read_trials(self, experiment_id: int, after_trial: int = -1, limit: int | None = None) -> list[TrialRecord]:
+        if limit is not None:
+            check_limit(limit)
         with self._lock:
             experiment = self._experiments.get(experiment_id)
             if experiment is None:
                 return []
-            return [codec.trial_record(experiment.trial_row(trial_id)) for trial_id in sorted(experiment.trials)]
+            ids = [trial_id for trial_id in sorted(experiment.trials) if trial_id > after_trial]
+            return [codec.trial_record(experiment.trial_row(trial_id)) for trial_id in ids[:limit]]
 
     def recorder(self, experiment_id: int) -> MemoryRecorder:
         return MemoryRecorder(self, experiment_id)

@@ -235,12 +235,14 @@ class SQLStorage(Storage):
         entries.sort(key=lambda entry: entry.seq)
         return LogSlice(trials=trials, entries=entries, last_seq=last)
 
-    def read_trials(self, experiment_id: int) -> list[TrialRecord]:
+    def read_trials(self, experiment_id: int, after_trial: int = -1, limit: int | None = None) -> list[TrialRecord]:
         t = schema.trials
+        query = sa.select(t).where(t.c.experiment_id == experiment_id, t.c.trial_id > after_trial).order_by(t.c.trial_id)
+        if limit is not None:
+            check_limit(limit)
+            query = query.limit(limit)
         with self._reading() as conn:
-            rows = conn.execute(
-                sa.select(t).where(t.c.experiment_id == experiment_id).order_by(t.c.trial_id)
-            ).mappings().all()
+            rows = conn.execute(query).mappings().all()
         try:
             return [codec.trial_record(row) for row in rows]
         except CorruptRecord as err:

@@ -70,8 +70,9 @@ function renderSummary(s) {
   text("best-trial", s.best_trial === null ? "" : "trial " + s.best_trial + " " + JSON.stringify(s.best_config));
   text("times", "elapsed " + seconds(s.elapsed) + " · training " + seconds(s.training_time) + " · decisions " + seconds(s.decision_time));
   const loading = s.loading;
-  text("loading", loading.log_complete ? s.n_reports + " reports read" :
-    "reading the log: " + loading.reports_read + " of " + loading.trial_reports + " reports so far (the views fill in as it reads)");
+  text("loading", !loading.trials_complete ? "reading trial rows: " + loading.trials_read + " of " + fmt(loading.trials_expected) + " (the views fill in as they come)" :
+    loading.log_complete ? s.n_reports + " reports read" :
+    "reading the log: " + loading.reports_read + " of " + loading.trial_reports + " reports so far (curves and rungs fill in as it reads)");
   const error = el("error");
   error.hidden = !s.error; error.textContent = s.error || "";
   el("stop-button").hidden = s.status !== "running" || s.stop_requested;
