@@ -77,7 +77,7 @@ class PauseOnceAtStep2(FIFO):
 # -- Python scripts reporting through rung.report ---------------------------------------
 
 AWKWARD = {"text": "it's a \"quoted\" value  with spaces", "dash": "--not-a-flag", "flag": True,
-           "layers": [64, 32]}
+           "layers": rung.constant([64, 32])}
 
 
 @pytest.mark.parametrize("backend", ["inprocess", "process"])
@@ -148,7 +148,7 @@ def test_bash_script_reports_with_rung_report_lines(tmp_path):
 
 def test_json_mode_passes_a_config_file(tmp_path):
     objective = script(PYTHON, "config_json.py", args="json")
-    result = tune(objective, {"x": 0.5, "layers": [1, 2, 3], "name": "a b"}, tmp_path)
+    result = tune(objective, {"x": 0.5, "layers": rung.constant([1, 2, 3]), "name": "a b"}, tmp_path)
     trial = result.trial_records[0]
     assert trial.status.value == "completed", trial.error
     assert trial.last_metrics == {"loss": 0.25, "n_layers": 3}
