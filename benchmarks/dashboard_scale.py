@@ -286,8 +286,8 @@ def main() -> None:
                 write_optuna_bulk(f"sqlite:///{optuna_db}", name, size)
                 check_optuna(f"sqlite:///{optuna_db}", name, size)
             row["optuna-dashboard"] = measure_optuna(optuna_db, work)
+            print(json.dumps({size: row}), flush=True)
         results[str(size)] = row
-        print(json.dumps({size: row}), flush=True)
     if not args.no_delay:
         results["delay"] = measure_delay(work)
         print(json.dumps({"delay": results["delay"]}), flush=True)
