@@ -130,6 +130,8 @@ def run(args: argparse.Namespace) -> None:
     for name in args.problems:
         problem = PROBLEMS[name]()
         for method, build in methods(problem, args.fits).items():
+            if args.methods and method not in args.methods:
+                continue
             for seed in range(args.seeds):
                 search = build(seed)
                 started = time.perf_counter()
@@ -204,6 +206,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--fits", type=int, default=100)
     parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--methods", nargs="+", default=None, help="only these methods (names as in the table)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "sklearn_search.json"))
     parser.add_argument("--candidates", type=int, default=60, help="overhead: candidates of the large grid")
     parser.add_argument("--repeats", type=int, default=3, help="overhead: runs per variant (median)")
