@@ -7,6 +7,7 @@ tests/slow/browser drive the pages themselves.
 from __future__ import annotations
 
 import time
+import uuid
 import warnings
 
 import httpx
@@ -20,7 +21,7 @@ from objectives import per_epoch
 from rung.dashboard import Dashboard
 from rung.schedulers import ASHA
 from rung.dashboard._server import check_access, start
-from rung.storage import MemoryStorage, SQLStorage
+from rung.storage import MemoryStorage, SQLStorage, Storage
 from rung.tuner._tuner import Tuner, check_dashboard
 
 LOCAL = "http://127.0.0.1"
@@ -191,32 +192,56 @@ def test_reads_are_incremental_and_rebuild_what_the_run_saw(tmp_path):
     assert follower.poll_once() == 1 and data.last_seq == before + 1
 
 
-@pytest.mark.parametrize("make_store", [MemoryStorage, "sql"])
-def test_read_log_page_pages_through_the_log(make_store, tmp_path):
-    store = MemoryStorage() if make_store is MemoryStorage else SQLStorage(tmp_path / "s.db")
-    asha_run(store, n=8)
-    whole = store.read_log(1)
-    pages, after = [], -1
-    while True:
-        page = store.read_log_page(1, after, 5)
-        assert len(page.entries) <= 5
-        assert {t.trial_id for t in page.trials} == {e.trial_id for e in page.entries}
-        if not page.entries:
-            assert page.last_seq == after
-            break
-        assert page.last_seq == page.entries[-1].seq
-        pages += page.entries
-        after = page.last_seq
-    assert pages == whole.entries
-    assert store.read_trials(1) == whole.trials
-    paged, after = [], -1
-    while rows := store.read_trials(1, after, 3):
-        assert len(rows) <= 3 and all(row.trial_id > after for row in rows)
-        paged += rows
-        after = rows[-1].trial_id
-    assert paged == whole.trials
-    with pytest.raises(ValueError, match="limit"):
-        store.read_log_page(1, -1, 0)
+class DefaultPaging(MemoryStorage):
+    """A store that only has read_log: the base class's read_log_page and read_trials."""
+
+    read_log_page = Storage.read_log_page
+    read_trials = Storage.read_trials
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgresql", "defaults"])
+def test_read_log_page_and_read_trials_page_through_the_store(kind, tmp_path):
+    if kind == "defaults":
+        store = DefaultPaging()
+    elif kind == "postgresql":
+        import postgres
+
+        if postgres.unreachable_reason():
+            pytest.skip(postgres.unreachable_reason())
+        store = SQLStorage(postgres.URL)
+    else:
+        store = MemoryStorage() if kind == "memory" else SQLStorage(tmp_path / "s.db")
+    name = f"paging-{uuid.uuid4().hex[:8]}"
+    asha_run(store, name=name, n=8)
+    experiment_id = store.require_experiment(name).id
+    try:
+        whole = store.read_log(experiment_id)
+        pages, after = [], -1
+        while True:
+            page = store.read_log_page(experiment_id, after, 5)
+            assert len(page.entries) <= 5
+            assert {t.trial_id for t in page.trials} == {e.trial_id for e in page.entries}
+            if not page.entries:
+                assert page.last_seq == after
+                break
+            assert page.last_seq == page.entries[-1].seq
+            pages += page.entries
+            after = page.last_seq
+        assert pages == whole.entries
+        assert store.read_trials(experiment_id) == whole.trials
+        paged, after = [], -1
+        while rows := store.read_trials(experiment_id, after, 3):
+            assert len(rows) <= 3 and all(row.trial_id > after for row in rows)
+            paged += rows
+            after = rows[-1].trial_id
+        assert paged == whole.trials
+        for bad in (0, -1, True):
+            with pytest.raises(ValueError, match="limit"):
+                store.read_log_page(experiment_id, -1, bad)
+            with pytest.raises(ValueError, match="limit"):
+                store.read_trials(experiment_id, -1, bad)
+    finally:
+        store.delete_experiment(name)
 
 
 def test_token_rule():
