@@ -144,7 +144,8 @@ def ray_run(n_trials: int, compute: float) -> dict:
         tune.report({"loss": float(loss.detach())})
 
     start = time.perf_counter()
-    ray.init(num_cpus=N_WORKERS, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # address="local": a fresh Ray instance of our own, even if another one runs on this machine.
+    ray.init(address="local", num_cpus=N_WORKERS, include_dashboard=False, log_to_driver=False, configure_logging=False)
     ready_at = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory() as storage:
@@ -194,7 +195,7 @@ def syne_run(n_trials: int, compute: float) -> dict:
         script.write_text(SYNE_SCRIPT)
         tuner = Tuner(
             trial_backend=LocalBackend(entry_point=str(script)),
-            scheduler=RandomSearch({"lr": loguniform(1e-4, 1e-1)}, metric="loss", do_minimize=True, random_seed=0),
+            scheduler=RandomSearch({"lr": loguniform(1e-4, 1e-1)}, metrics=["loss"], do_minimize=True, random_seed=0),
             stop_criterion=StoppingCriterion(max_num_trials_finished=n_trials),
             n_workers=N_WORKERS,
             sleep_time=0.05,
