@@ -131,8 +131,9 @@ def test_a_lost_node_takes_its_trials_which_are_retried_elsewhere(ray_cluster, t
     killer = threading.Thread(target=_remove_when_running, args=(ray_cluster, shared, "b", 3, removed), daemon=True)
     killer.start()
     try:
+        # Five one-CPU slots fill every CPU of the cluster (head 1, a 2, b 2), so some land on b.
         result = rung.Tuner(epochs, {"x": rung.uniform(0.0, 1.0), "epochs": 9, "sleep": 0.3}, metric="loss",
-                            backend=backend, n_workers=3, max_trials=6, callbacks=[seen], searcher="random",
+                            backend=backend, n_workers=5, max_trials=6, callbacks=[seen], searcher="random",
                             experiment=f"lost-{max_retries}", seed=3, verbose=0, storage=pg_url_or_skip()).run()
     finally:
         killer.join(timeout=5)
