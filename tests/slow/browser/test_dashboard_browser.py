@@ -39,7 +39,7 @@ def n_trials(browser) -> int:
 def test_list_live_page_tabs_and_trial_details(browser, tuner, dashboard, output_dir):
     job = tuner("live-demo", 40)
     base = dashboard()
-    wait = WebDriverWait(browser, 30)
+    wait = WebDriverWait(browser, 60)
 
     # The experiment list, once the tuner has created its experiment.
     deadline = time.monotonic() + 30
@@ -56,7 +56,7 @@ def test_list_live_page_tabs_and_trial_details(browser, tuner, dashboard, output
     browser.execute_script("window.__not_reloaded = true;")
     first = n_trials(browser)
     assert job.poll() is None, "the tuner ended before the page could watch it"
-    WebDriverWait(browser, 20).until(lambda b: n_trials(b) > first)
+    WebDriverWait(browser, 40).until(lambda b: n_trials(b) > first)
     assert browser.execute_script("return window.__not_reloaded === true;")
     wait.until(lambda b: b.execute_script(
         "const p = document.getElementById('plot-curves'); return p.data && p.data.some(t => t.x && t.x.length > 0);"))
@@ -89,7 +89,7 @@ def test_list_live_page_tabs_and_trial_details(browser, tuner, dashboard, output
     browser.find_element(By.ID, "detail-close").click()
     failed_option = browser.find_element(By.CSS_SELECTOR, "#filter-status")
     browser.execute_script("arguments[0].value = 'failed'; arguments[0].dispatchEvent(new Event('change'));", failed_option)
-    WebDriverWait(browser, 30).until(lambda b: row_texts(b) and all("failed" in row for row in row_texts(b)))
+    WebDriverWait(browser, 60).until(lambda b: row_texts(b) and all("failed" in row for row in row_texts(b)))
     click_first_row(browser)
     wait.until(lambda b: "loss diverged" in b.find_element(By.ID, "detail-body").text)
     assert "Traceback" in browser.find_element(By.ID, "detail-body").text
@@ -107,7 +107,7 @@ def test_comparison_page(browser, store_url, dashboard, output_dir, tmp_path, mo
                  methods=["random", "tpe"], seeds=2, max_trials=6, backend="inprocess", name="methods",
                  storage=store_url, jobs=1)
     base = dashboard()
-    wait = WebDriverWait(browser, 30)
+    wait = WebDriverWait(browser, 60)
     browser.get(base + "/")
     wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, 'tr.exp-row[data-name="methods"] a'))
     browser.find_element(By.CSS_SELECTOR, 'tr.exp-row[data-name="methods"] a').click()
