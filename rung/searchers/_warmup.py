@@ -13,6 +13,7 @@ import threading
 
 _started = False
 _lock = threading.Lock()
+_thread: threading.Thread | None = None
 
 
 def _import_models() -> None:
@@ -31,9 +32,20 @@ def _import_models() -> None:
 
 def start() -> None:
     """Start importing the GP family's modules in the background (once per process)."""
-    global _started
+    global _started, _thread
     with _lock:
         if _started:
             return
         _started = True
-    threading.Thread(target=_import_models, name="rung-imports", daemon=True).start()
+        _thread = threading.Thread(target=_import_models, name="rung-imports", daemon=True)
+        _thread.start()
+
+
+def wait() -> None:
+    """Return once the imports :func:`start` began are done (at once if none were started).
+
+    The Tuner calls this at the end of its construction, so ``run()`` makes its first
+    suggestion without waiting for an import, and nothing forks mid-import."""
+    thread = _thread
+    if thread is not None:
+        thread.join()

@@ -21,7 +21,7 @@ from .._objective import Objective
 from ..backends import Backend, TrialResources, make_backend
 from ..results._result import TuningResult
 from ..schedulers import Scheduler, make_scheduler
-from ..searchers import Searcher, make_searcher
+from ..searchers import Searcher, _warmup, make_searcher
 from ._resource_check import warn_unreached
 from ..trial._calling import signature_problem
 from ._searcher_check import bind_searcher_instance
@@ -208,6 +208,9 @@ class Tuner:
             "scheduler": type(self.scheduler).__name__, "scheduler_params": describe_parameters(self.scheduler),
             "n_workers": self.n_workers, "warm_start": self.warm_start, **self.budgets.as_dict(),
         }
+        # A GP-family searcher's imports (scipy, Sobol tables) started in the background when
+        # it was built; they end here, so run()'s first suggestion pays none of them.
+        _warmup.wait()
 
     @classmethod
     def from_spec(cls, spec: "ExperimentSpec | str | os.PathLike[str]", **overrides: Any) -> "Tuner":
