@@ -36,7 +36,7 @@ from ._models import MODELS, build_model
 from ._optimizers import build_optimizer
 from ._schedules import Schedule, build_schedule
 from ._state import TrialState
-from ._warm import warm_torch
+from ._warm import one_thread, warm_torch
 
 ModelFn = Callable[..., nn.Module]
 
@@ -196,14 +196,16 @@ class TrainingObjective:
         (over a second); forked trials inherit all of it.
         """
         self._set_threads()
-        data = self.prepared()
-        warm_torch()
+        with one_thread():  # no thread pool in a process that forks trials (see one_thread)
+            data = self.prepared()
+            warm_torch()
         # One step, one evaluation and one checkpoint round trip of a default trial on one
         # batch: the code paths every trial takes (torch.save's and torch.load's first use
         # included) are then loaded in the worker, not in each forked trial. Only a speed-up:
         # a model_fn that needs entries the defaults lack just skips it (with a warning).
         try:
-            self._rehearse(data)
+            with one_thread():
+                self._rehearse(data)
         except Exception as exc:
             warnings.warn(f"rung.torch warm-up could not rehearse a default trial ({type(exc).__name__}: {exc}); "
                           "trials pay their first-use costs themselves", stacklevel=2)

@@ -8,11 +8,30 @@ trial; :class:`TrainingObjective` has one, and :func:`warm` gives one to any fun
 
 from __future__ import annotations
 
+import contextlib
 import io
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one intra-op thread, then restore the thread count.
+
+    Work done in a worker before it forks trials must not start torch's OpenMP thread pool:
+    a forked child inherits the pool's state but not its threads, and its first parallel
+    operation can then wait forever (seen in a plain forked process here: a 2000x2000 matmul
+    in the parent, a 500x500 one in the child; not reproduced inside rung's workers). Setting
+    the count back afterwards starts no thread; each trial starts its own pool.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def warm_torch() -> None:
@@ -47,9 +66,10 @@ class WarmObjective:
         self.__doc__ = getattr(fn, "__doc__", None)
 
     def rung_warm_up(self) -> None:
-        warm_torch()
-        if self.setup is not None:
-            self.setup()
+        with one_thread():
+            warm_torch()
+            if self.setup is not None:
+                self.setup()
 
     def __call__(self, config: dict) -> Any:
         return self.fn(config)
