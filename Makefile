@@ -12,11 +12,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-WHAT_demo := CPU-only torch, scikit-learn and matplotlib for the demo
+WHAT_demo := CPU-only torch, scikit-learn, matplotlib and the dashboard (Starlette, uvicorn, plotly) for the demo
 WHAT_test := pytest, hypothesis, matplotlib, psycopg and CPU-only torch for the product tests
 WHAT_bench := Optuna, Syne Tune, BoTorch, cmaes, mnist1d and scikit-learn for the benchmark harness
 WHAT_browser := Selenium for the dashboard's browser tests
-WHAT_ray := Ray for the cluster backend and its tests
+WHAT_cluster-test := Ray and psutil for the cluster backend's tests
 WHAT_typecheck := mypy, pandas and PyYAML stubs, matplotlib and CPU-only torch for type checking
 
 .PHONY: demo test chaos test-browser test-cluster bench-test typecheck bench-overhead bench-smoke clean browser-system
@@ -56,7 +56,7 @@ browser-system:
 	fi
 
 # A real multi-node Ray cluster on this machine (ray.cluster_utils.Cluster).
-test-cluster: $(VENV)/.installed-test $(VENV)/.installed-ray
+test-cluster: $(VENV)/.installed-test $(VENV)/.installed-cluster-test
 	$(BIN)/python -m pytest -q tests/slow/cluster
 
 # The benchmark harness's own tests: not part of `make test`, since they need the peers.

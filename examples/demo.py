@@ -15,6 +15,7 @@ Run with ``make demo`` (or ``python examples/demo.py`` once rung[demo] is instal
 """
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -63,11 +64,13 @@ def main() -> None:
     print(f"time deciding: {result.decision_time * 1e3:.1f} ms of {result.wallclock:.1f} s wall-clock; "
           f"time in trials: {result.trial_time:.1f} s over {tuner.n_workers} workers")
     try:
-        plot = result.plot_metric_per_rung(Path(tuner.workdir) / "metric_per_rung.png", levels=[1, 3, 9])
+        plot = result.plot_metric_per_rung(Path(tuner.workdir) / "metric_per_rung.png")
         print(f"metric per rung: {plot}")
     except ImportError:
         pass
     print(f"stored as experiment {result.experiment!r}; reload with rung.load({result.experiment!r})")
+    rung_command = Path(sys.executable).with_name("rung")
+    print(f"open it in the live dashboard: {rung_command} dashboard --experiment {result.experiment}")
 
 
 if __name__ == "__main__":
