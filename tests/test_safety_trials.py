@@ -90,6 +90,33 @@ def test_each_way_of_killing_a_worker_fails_one_trial_and_the_run_goes_on(isolat
     assert all(outcomes[f"ok{i}"][0] == "completed" for i in range(len(WORKER_DEATHS)))
 
 
+def dies_between_a_header_and_its_body(config):
+    """Trial 0 is SIGKILLed (as ``terminate`` does) after reading the header of the answer to
+    its report and before its body: the body stays on the worker's connection."""
+    if config["i"] == 0:
+        from rung.trial import _session
+
+        read = _session.Channel._read_exactly
+
+        def header_then_die(self, size):
+            data = read(self, size)
+            if size == _session._HEADER.size:
+                os.kill(os.getpid(), 9)
+            return data
+
+        _session.Channel._read_exactly = header_then_die
+    rung.report(loss=float(config["i"]))
+
+
+def test_a_trial_killed_mid_frame_does_not_garble_the_next_trial_on_its_worker(tmp_path):
+    """The worker is replaced after a trial process dies by a signal: before, it read the
+    leftover body as its next frame, gave up on the channel, and the next trial failed."""
+    result = run(dies_between_a_header_and_its_body, {"i": rung.choice([0, 1, 2])}, tmp_path)
+    outcomes = errors_by(result, "config/i")
+    assert outcomes[0][0] == "failed" and "killed by SIGKILL" in outcomes[0][1]
+    assert outcomes[1][0] == "completed" and outcomes[2][0] == "completed", outcomes
+
+
 # -- reasons a user can act on -----------------------------------------------------------------
 
 class _Unprintable(Exception):

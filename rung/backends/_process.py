@@ -56,6 +56,10 @@ class _Worker:
     held_end: TrialOutcome | None = None
     start_deadline: float | None = None
     broken: str | None = None  # why this worker's socket can no longer be trusted
+    #: Its last trial process was killed by a signal, maybe between reading a frame's header
+    #: and its body: the rest of that frame would be the worker's next read, so the worker is
+    #: replaced once the trial's end is delivered.
+    retiring: int | None = None  # that trial process's return code
 
 
 class ProcessBackend(Backend):
@@ -275,6 +279,9 @@ class ProcessBackend(Backend):
             except _ProtocolViolation as exc:
                 self._break(worker, str(exc))
                 return
+            if worker.retiring is not None:
+                self._retire(worker, worker.retiring)
+                return
         if worker.conn.error is not None:
             self._break(worker, f"wrote something that is not a rung message to its connection to the tuner "
                                 f"({worker.conn.error})")
@@ -324,7 +331,10 @@ class ProcessBackend(Backend):
             worker.outcome = TrialOutcome(OutcomeKind(outcome_kind), value, error, tb)
         elif kind == "exited":
             expect(3, current is not None and message[1] == current and type(message[2]) is int)
-            self._finish(worker, returncode=message[2])
+            if message[2] < 0:
+                worker.retiring = message[2]
+            else:
+                self._finish(worker, returncode=message[2])
         elif kind == "ready" and not worker.ready:
             worker.ready = True
             worker.start_deadline = None
@@ -375,7 +385,14 @@ class ProcessBackend(Backend):
             assert self._events is not None
             self._events.on_end(launch.trial_id, outcome)
 
-    def _worker_died(self, worker: _Worker) -> None:
+    def _retire(self, worker: _Worker, returncode: int) -> None:
+        """Replace a worker whose trial process was killed by a signal (``_Worker.retiring``);
+        the trial's end waits for the replacement, as when a worker dies."""
+        outcome = self._outcome(worker, returncode, worker_died=False)
+        worker.process.kill()
+        self._worker_died(worker, outcome)
+
+    def _worker_died(self, worker: _Worker, outcome: TrialOutcome | None = None) -> None:
         try:
             returncode = worker.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -393,7 +410,7 @@ class ProcessBackend(Backend):
         # then, so the tuner never sees zero running trials and zero free slots at once.
         self._placement.release(launch.trial_id)
         replacement.launch = launch
-        replacement.held_end = self._outcome(worker, returncode, worker_died=True)
+        replacement.held_end = outcome if outcome is not None else self._outcome(worker, returncode, worker_died=True)
 
 
 def _short(value: Any) -> str:

@@ -72,6 +72,9 @@ class _Slot:
     kill_requested: bool = False
     broken: str | None = None
     lost_since: float | None = None  # the connection dropped; waiting for Ray to say why
+    #: Its last trial process was killed by a signal, maybe between reading a frame's header
+    #: and its body (the rest would be the worker's next read): replaced once the end is out.
+    retiring: bool = False
 
     @property
     def node(self) -> str:
@@ -513,6 +516,8 @@ class RayBackend(Backend):
             except _Violation as exc:
                 self._break(slot, str(exc))
                 return
+            if slot.retiring:
+                return
         if conn.error is not None:
             self._break(slot, f"wrote something that is not a rung message to its connection to the tuner ({conn.error})")
         elif conn.closed:
@@ -552,7 +557,12 @@ class RayBackend(Backend):
             slot.outcome = TrialOutcome(OutcomeKind(outcome_kind), value, error, tb)
         elif kind == "exited":
             expect(3, current is not None and message[1] == current and type(message[2]) is int)
-            self._finish(slot, message[2])
+            if message[2] < 0:
+                slot.retiring = True
+                self._retire(slot)
+                self._finish(slot, message[2], hold=True)  # held until a slot is ready again
+            else:
+                self._finish(slot, message[2])
         elif kind == "ready" and not slot.ready:
             slot.ready = True
         elif kind == "init_error" and not slot.ready:
@@ -633,6 +643,18 @@ class RayBackend(Backend):
             if node.get("NodeID") == node_id:
                 return not node.get("Alive")
         return True
+
+    def _retire(self, slot: _Slot) -> None:
+        """Replace an idle slot whose connection may hold the rest of a frame a killed trial
+        began to read (see ``_Slot.retiring``)."""
+        if slot not in self._slots:
+            return
+        self._close_conn(slot)
+        try:
+            self._ray.kill(slot.actor, no_restart=True)
+        except Exception:
+            pass
+        self._slots[self._slots.index(slot)] = self._new_slot(slot.index)
 
     def _slot_down(self, slot: _Slot, ref: Any) -> None:
         """The slot's actor or worker is gone: end or retry its trial, replace the slot."""
