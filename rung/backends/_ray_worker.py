@@ -18,12 +18,9 @@ come from running on a cluster node:
 
 from __future__ import annotations
 
-import base64
 import ctypes
-import gc
 import importlib
 import os
-import pickle
 import signal
 import sys
 import traceback
@@ -34,7 +31,7 @@ from ..trial._session import Channel, ChannelError
 from ._base import EXIT_CHANNEL_LOST
 from ._capture import describe_exception
 from ._ray_files import TrialFiles, files_from_dict
-from ._worker import _Run, _run_forked
+from ._worker import _Run, _run_forked, read_init, unpickle_objective, warm
 
 _PR_SET_PDEATHSIG = 1
 
@@ -54,10 +51,7 @@ def _load_objective(options: dict[str, Any]) -> Callable:
     sys.path[:] = [path for path in options["sys_path"] if path == "" or os.path.isdir(path)] + here
     for module in options.get("preload", ()):
         importlib.import_module(module)
-    # Trusted bytes: the objective cloudpickled by the driver, in the first message on the
-    # connection the slot actor opened to it and introduced with the slot's secret; no
-    # trial exists yet and nothing a trial sends later is ever unpickled.
-    return pickle.loads(base64.b64decode(options["objective"]))
+    return unpickle_objective(options)
 
 
 def main(fd: int, parent: int) -> int:
@@ -68,24 +62,13 @@ def main(fd: int, parent: int) -> int:
     os.register_at_fork(after_in_child=die_with_parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Channel.from_fd(fd)
-    try:
-        first = conn.recv()
-    except (EOFError, OSError, ChannelError):
+    options = read_init(conn)
+    if options is None:
         return EXIT_CHANNEL_LOST
-    if not (isinstance(first, (list, tuple)) and len(first) == 2 and first[0] == "init"
-            and isinstance(first[1], dict) and isinstance(first[1].get("objective"), str)):
-        return EXIT_CHANNEL_LOST
-    options = first[1]
     try:
         objective = _load_objective(options)
         files: TrialFiles = files_from_dict(options["files"])
-        # As in the process backend's worker: the objective may warm the worker once before
-        # any trial (forked trials inherit it), then what is loaded leaves the collector's
-        # view so forked trials do not copy the heap page by page.
-        warm_up = getattr(objective, "rung_warm_up", None)
-        if callable(warm_up):
-            warm_up()
-        gc.freeze()
+        warm(objective)  # as in the process backend's worker
     except BaseException as exc:
         conn.send(("init_error", describe_exception(exc), traceback.format_exc()))
         return 1

@@ -202,41 +202,58 @@ def _run_in_worker(conn: Channel, objective: Callable, run: _Run) -> int:
     return 0
 
 
+def read_init(conn: Channel) -> dict | None:
+    """The options of the worker's first message, if it is a well-formed ``init``; else None
+    (the tuner is gone, or the peer is not one). Only this message carries a pickle, and it
+    arrives before any trial exists: nothing a trial sends later is ever unpickled."""
+    try:
+        first = conn.recv()
+    except (EOFError, OSError, ChannelError):
+        return None
+    if not (isinstance(first, (list, tuple)) and len(first) == 2 and first[0] == "init"
+            and isinstance(first[1], dict) and isinstance(first[1].get("objective"), str)):
+        return None
+    return first[1]
+
+
+def unpickle_objective(options: dict) -> Callable:
+    """The objective from an ``init`` message (:func:`read_init`).
+
+    Trusted bytes: the objective cloudpickled by the tuner (or Ray driver) that started this
+    worker, on a connection only the two of them hold (a socketpair; for Ray, a connection
+    the slot actor opened to the driver and introduced with the slot's secret), never a file
+    or a trial. cloudpickle is needed for ``__main__`` and notebook functions."""
+    return pickle.loads(base64.b64decode(options["objective"]))
+
+
+def warm(objective: Callable) -> None:
+    """Warm the worker once, before any trial: the objective's ``rung_warm_up()`` if it has
+    one (load its data, pay a library's first-use costs; forked trials inherit the result),
+    then move everything loaded to the collector's permanent generation, so a forked trial's
+    garbage collections leave it alone instead of touching (and so copying, page by page)
+    the whole inherited heap."""
+    warm_up = getattr(objective, "rung_warm_up", None)
+    if callable(warm_up):
+        warm_up()
+    gc.freeze()
+
+
 def _load_objective(options: dict) -> Callable:
     sys.path[:] = options["sys_path"]
     for module in options.get("preload", ()):
         importlib.import_module(module)
-    # Trusted bytes: the objective cloudpickled by the tuner process that started this
-    # worker, in the first message on a socketpair only the two of them hold (never a
-    # file, a network peer or a trial: a trial's messages go to the tuner, never here).
-    # cloudpickle is needed for __main__ and notebook functions.
-    return pickle.loads(base64.b64decode(options["objective"]))
+    return unpickle_objective(options)
 
 
 def main(fd: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the tuner's to handle
     conn = Channel.from_fd(fd)
-    try:
-        first = conn.recv()
-    except (EOFError, OSError, ChannelError):
+    options = read_init(conn)
+    if options is None:
         return EXIT_TUNER_GONE
-    # The objective is unpickled from this one message, before any trial exists; nothing a
-    # trial sends later is ever unpickled.
-    if not (isinstance(first, (list, tuple)) and len(first) == 2 and first[0] == "init"
-            and isinstance(first[1], dict) and isinstance(first[1].get("objective"), str)):
-        return EXIT_TUNER_GONE
-    options = first[1]
     try:
         objective = _load_objective(options)
-        # An objective may warm its worker once, before any trial (load its data, pay a
-        # library's first-use costs): forked trials inherit the result (rung.torch does).
-        warm_up = getattr(objective, "rung_warm_up", None)
-        if callable(warm_up):
-            warm_up()
-        # Everything loaded so far moves to the collector's permanent generation: a forked
-        # trial's garbage collections then leave it alone instead of touching (and so
-        # copying, page by page) the whole inherited heap.
-        gc.freeze()
+        warm(objective)
     except BaseException as exc:
         conn.send(("init_error", describe_exception(exc), traceback.format_exc()))
         return 1
