@@ -1,13 +1,15 @@
 """A full tuning run of rung.torch's ready objective against Optuna and Syne Tune, wall clock to a target error.
 
-Usage: ``python benchmarks/torch_tuning.py [--trials 30] [--target 0.02] [--skip optuna syne]``
+Usage: ``python benchmarks/torch_tuning.py [--seeds 5] [--trials 30] [--target 0.02]
+[--arms rung optuna syne] [--out runs.jsonl]``
 
 Objective: ``rung.torch.TrainingObjective("lenet", "digits")`` (LeNet on the digits at 28x28,
 a stratified 20% held out), up to 9 epochs, 2 trials at a time, the same space for everyone:
 learning rate (log-uniform 1e-4..1e-1), batch size {16, 32, 64, 128}, optimizer {momentum,
 adam}, dropout (0..0.5), schedule {constant, cosine, one_cycle}. The same training code runs
 in every arm: each framework's per-epoch report is bridged to the objective's
-``rung.report`` calls.
+``rung.report`` calls. Each run builds a fresh objective, so every arm loads and splits the
+data inside its own clock.
 
 * rung: default searcher (``"auto"``) with ASHA (1, 3, 9; eta 3), process backend;
 * Optuna: TPESampler with MedianPruner (``n_startup_trials=5``, ``n_warmup_steps=1``),
@@ -15,8 +17,16 @@ in every arm: each framework's per-epoch report is bridged to the objective's
 * Syne Tune: ASHA (grace period 1, max_t 9, eta 3) with random search on ``LocalBackend``
   (each trial a fresh Python process running a script).
 
-Reported: for each arm, the wall clock until the best validation error first reached the
-target, the final best error, trials and epochs run, and the total wall clock.
+The arms run interleaved seed by seed (rung s0, Optuna s0, Syne Tune s0, rung s1, ...), so a
+change of the machine's load hits every arm alike, each in a fresh Python process whose clock
+starts after ``import torch, rung.torch`` and the arm's framework (what a user's script has
+done before it tunes); each run records the 1-minute load
+average before and after it and the CPU seconds of this process and its children. The seed
+is the searcher's (and the scheduler's); the training seed stays 0, so a config trains the
+same way in every arm. Reported per run: the wall clock from the arm's start until the best
+validation error first reached the target, the final best error, trials and epochs run,
+the total wall clock; then per arm the median time to target over the seeds that reached it
+and how many did.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -37,7 +50,6 @@ import rung.torch  # noqa: E402
 
 EPOCHS = 9
 N_WORKERS = 2
-OBJECTIVE = rung.torch.TrainingObjective("lenet", "digits", seed=0)
 SPACE = {
     "lr": rung.loguniform(1e-4, 1e-1),
     "batch_size": rung.choice([16, 32, 64, 128]),
@@ -48,27 +60,49 @@ SPACE = {
 }
 
 
+def _objective() -> rung.torch.TrainingObjective:
+    return rung.torch.TrainingObjective("lenet", "digits", seed=0)
+
+
 def _time_to_target(events: list[tuple[float, float]], target: float) -> float | None:
     best = float("inf")
     for when, value in sorted(events):
         best = min(best, value)
         if best <= target:
-            return when
+            return round(when, 1)
     return None
 
 
-def rung_arm(n_trials: int, target: float) -> dict:
+class _ReportClock(rung.Callback):
+    """Records (seconds since the arm started, validation error) in the tuner's process, as
+    the other arms' clocks do: building the tuner and starting its workers count."""
+
+    def __init__(self, start: float) -> None:
+        self.start, self.events = start, []
+
+    def on_report(self, state, trial, report, decision) -> None:
+        value = report.metrics.get("validation_error")
+        if value is not None:
+            self.events.append((time.perf_counter() - self.start, float(value)))
+
+
+def rung_arm(n_trials: int, target: float, seed: int) -> dict:
     start = time.perf_counter()
-    result = rung.Tuner(OBJECTIVE, SPACE, metric="validation_error", mode="min", seed=0,
-                        scheduler=rung.schedulers.ASHA("epoch", min_resource=1, max_resource=EPOCHS),
-                        n_workers=N_WORKERS, max_trials=n_trials, storage=":memory:", verbose=0).run()
+    clock = _ReportClock(start)
+    tuner = rung.Tuner(_objective(), SPACE, metric="validation_error", mode="min", seed=seed,
+                       scheduler=rung.schedulers.ASHA("epoch", min_resource=1, max_resource=EPOCHS),
+                       n_workers=N_WORKERS, max_trials=n_trials, storage=":memory:", verbose=0,
+                       callbacks=[clock])
+    built = time.perf_counter() - start
+    result = tuner.run()
     total = time.perf_counter() - start
     reports = result.reports
-    setup = total - result.wallclock  # before the loop: building the tuner is not part of the run
-    events = [(float(t) + setup, float(v)) for t, v in zip(reports["time"], reports["validation_error"])]
-    return {"time_to_target_s": _time_to_target(events, target), "best_error": result.best_value,
+    chosen = getattr(tuner.searcher, "chosen", None)
+    return {"time_to_target_s": _time_to_target(clock.events, target), "best_error": result.best_value,
             "trials": len(result.trials), "epochs": int(reports.groupby("trial_id")["epoch"].max().sum()),
-            "total_s": round(total, 1)}
+            "total_s": round(total, 1), "build_s": round(built, 2),
+            "first_report_s": round(min(t for t, _ in clock.events), 1) if clock.events else None,
+            "searcher": chosen.name if chosen is not None else type(tuner.searcher).__name__}
 
 
 class _OptunaSession:
@@ -87,7 +121,7 @@ class _OptunaSession:
         return "stop" if self.trial.should_prune() else "continue"
 
 
-def optuna_arm(n_trials: int, target: float) -> dict:
+def optuna_arm(n_trials: int, target: float, seed: int) -> dict:
     import optuna
     from rung.trial._session import reset_session, set_session
 
@@ -96,6 +130,7 @@ def optuna_arm(n_trials: int, target: float) -> dict:
     epochs = [0]
     folder = Path(tempfile.mkdtemp())
     start = time.perf_counter()
+    training = _objective()
 
     def objective(trial):
         config = {"lr": trial.suggest_float("lr", 1e-4, 1e-1, log=True),
@@ -107,7 +142,7 @@ def optuna_arm(n_trials: int, target: float) -> dict:
         session = _OptunaSession(trial, folder / f"trial_{trial.number}", start, events)
         token = set_session(session)
         try:
-            OBJECTIVE(config)
+            training(config)
         except rung.TrialStopped:
             raise optuna.TrialPruned()
         finally:
@@ -115,12 +150,13 @@ def optuna_arm(n_trials: int, target: float) -> dict:
             epochs[0] += getattr(session, "epochs", 0)
         return session.last
 
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=0),
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1))
     study.optimize(objective, n_trials=n_trials, n_jobs=N_WORKERS)
     total = time.perf_counter() - start
     return {"time_to_target_s": _time_to_target(events, target), "best_error": min(v for _, v in events),
-            "trials": len(study.trials), "epochs": epochs[0], "total_s": round(total, 1)}
+            "trials": len(study.trials), "epochs": epochs[0], "total_s": round(total, 1),
+            "first_report_s": round(min(t for t, _ in events), 1)}
 
 
 SYNE_SCRIPT = textwrap.dedent("""
@@ -152,7 +188,7 @@ SYNE_SCRIPT = textwrap.dedent("""
 """)
 
 
-def syne_arm(n_trials: int, target: float) -> dict:
+def syne_arm(n_trials: int, target: float, seed: int) -> dict:
     import pandas as pd
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend import LocalBackend
@@ -168,10 +204,10 @@ def syne_arm(n_trials: int, target: float) -> dict:
         tuner = Tuner(
             trial_backend=LocalBackend(entry_point=str(script)),
             scheduler=ASHA(space, metric="validation_error", do_minimize=True, time_attr="epoch", max_t=EPOCHS,
-                           grace_period=1, reduction_factor=3, random_seed=0),
+                           grace_period=1, reduction_factor=3, random_seed=seed),
             stop_criterion=StoppingCriterion(max_num_trials_started=n_trials),
             n_workers=N_WORKERS, sleep_time=0.1, save_tuner=False, wait_trial_completion_when_stopping=True,
-            tuner_name=f"rung-torch-tuning-{os.getpid()}")
+            tuner_name=f"rung-torch-tuning-{os.getpid()}-{seed}")
         start = time.perf_counter()
         tuner.run()
         total = time.perf_counter() - start
@@ -181,7 +217,7 @@ def syne_arm(n_trials: int, target: float) -> dict:
             "best_error": float(results["validation_error"].min()) if len(results) else None,
             "trials": int(results["trial_id"].nunique()) if len(results) else 0,
             "epochs": int(results.groupby("trial_id")["epoch"].max().sum()) if len(results) else 0,
-            "total_s": round(total, 1)}
+            "total_s": round(total, 1), "first_report_s": round(min(t for t, _ in events), 1) if events else None}
 
 
 def _syne_results(tuner):
@@ -190,29 +226,100 @@ def _syne_results(tuner):
     return load_experiment(tuner.name).results
 
 
+ARMS = {"rung": ("rung auto + ASHA", rung_arm), "optuna": ("Optuna TPE + median pruner", optuna_arm),
+        "syne": ("Syne Tune ASHA (LocalBackend)", syne_arm)}
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _import_arm(key: str) -> None:
+    """What a user's script imports before its tuning starts (outside the clock)."""
+    import torch  # noqa: F401  (rung.torch is imported at the top)
+
+    if key == "optuna":
+        import optuna  # noqa: F401
+    elif key == "syne":
+        import syne_tune  # noqa: F401
+
+
+def child_run(key: str, n_trials: int, target: float, seed: int) -> dict:
+    """One arm at one seed in this (fresh) process: the CPU seconds of it and its children."""
+    _import_arm(key)
+    cpu_before = _cpu_seconds()
+    try:
+        row = ARMS[key][1](n_trials, target, seed)
+    except Exception as exc:
+        row = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {**row, "cpu_s": round(_cpu_seconds() - cpu_before, 1)}
+
+
+def one_run(key: str, n_trials: int, target: float, seed: int) -> dict:
+    """One arm at one seed in a fresh Python process (so no arm inherits another's imports,
+    data or torch's first-use costs), with the load average before and after."""
+    load_before = os.getloadavg()[0]
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", key, str(seed), "--trials", str(n_trials),
+               "--target", str(target)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    row = json.loads(lines[-1]) if lines else {"error": f"exit {done.returncode}: {done.stderr[-300:]}"}
+    return {"arm": key, "seed": seed, **row, "load_before": round(load_before, 2),
+            "load_after": round(os.getloadavg()[0], 2)}
+
+
+def summarize(runs: list[dict], target: float) -> list[str]:
+    """Per arm: median time to target over the seeds that reached it, and the totals."""
+    lines = [f"| arm | seeds reaching {target} | median time to target, s (range) | median best error | "
+             "median trials | median epochs | median total, s | median CPU s | load (min-max) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for key, (label, _) in ARMS.items():
+        mine = [run for run in runs if run["arm"] == key and "error" not in run]
+        if not mine:
+            continue
+        reached = [run["time_to_target_s"] for run in mine if run["time_to_target_s"] is not None]
+        loads = [run[k] for run in mine for k in ("load_before", "load_after")]
+        spread = f"{statistics.median(reached):.1f} ({min(reached):.1f}-{max(reached):.1f})" if reached else "-"
+        lines.append(
+            f"| {label} | {len(reached)}/{len(mine)} | {spread} | "
+            f"{statistics.median(run['best_error'] for run in mine):.4f} | "
+            f"{statistics.median(run['trials'] for run in mine):g} | {statistics.median(run['epochs'] for run in mine):g} | "
+            f"{statistics.median(run['total_s'] for run in mine):.1f} | {statistics.median(run['cpu_s'] for run in mine):.1f} | "
+            f"{min(loads):.1f}-{max(loads):.1f} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--target", type=float, default=0.02)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["rung", "optuna", "syne"])
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (or --seed-list)")
+    parser.add_argument("--seed-list", type=int, nargs="*")
+    parser.add_argument("--arms", nargs="*", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument("--out", type=Path, help="append one JSON line per run (kept if the script is stopped)")
+    parser.add_argument("--summarize", type=Path, nargs="*", help="only print the table of these JSONL files")
+    parser.add_argument("--child", nargs=2, metavar=("ARM", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rows = {}
-    for key, label, arm in (("rung", "rung auto + ASHA", rung_arm), ("optuna", "Optuna TPE + median pruner",
-                                                                      optuna_arm),
-                            ("syne", "Syne Tune ASHA (LocalBackend)", syne_arm)):
-        if key in args.skip:
-            continue
-        try:
-            rows[label] = arm(args.trials, args.target)
-        except Exception as exc:
-            rows[label] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-        print(label, json.dumps(rows[label]), flush=True)
-    print(f"\ntarget validation error {args.target}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    for label, row in rows.items():
-        print(f"{label:32s} {json.dumps(row)}")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    if args.child:
+        print(json.dumps(child_run(args.child[0], args.trials, args.target, int(args.child[1]))), flush=True)
+        return
+    if args.summarize:
+        runs = [json.loads(line) for path in args.summarize for line in path.read_text().splitlines() if line]
+        print("\n".join(summarize(runs, args.target)))
+        return
+    seeds = args.seed_list if args.seed_list else list(range(args.seeds))
+    runs = []
+    for seed in seeds:  # interleaved: every arm at seed 0, then every arm at seed 1, ...
+        for key in args.arms:
+            run = one_run(key, args.trials, args.target, seed)
+            runs.append(run)
+            print(json.dumps(run), flush=True)
+            if args.out:
+                with args.out.open("a") as handle:
+                    handle.write(json.dumps(run) + "\n")
+    print(f"\ntarget validation error {args.target}; {os.cpu_count()} CPUs, seeds {seeds}")
+    print("\n".join(summarize(runs, args.target)))
 
 
 if __name__ == "__main__":
