@@ -228,3 +228,113 @@ def test_losses_fit_the_task():
     assert type(nll.loss) is nn.NLLLoss and nll.log_softmax
     _, history = rt.TrainingObjective("mlp", (TINY[0], (TINY[1] > 0).float()), task="binary").fit({"epochs": 1})
     assert 0.0 <= history[0]["validation_error"] <= 1.0 and math.isfinite(history[0]["validation_loss"])
+
+
+# -- the space is checked when the Tuner is built, before any trial --------------------------
+def _tuner(objective, space, **options):
+    return rung.Tuner(objective, space, metric="validation_error", mode="min", max_trials=2, storage=":memory:",
+                      verbose=0, backend="inprocess", **options)
+
+
+@pytest.mark.parametrize("space, message", [
+    ({"optimizer": rung.choice(["adam", "adamm"])},
+     r"space entry 'optimizer': choice option 'adamm' is not one of .*\(did you mean 'adam'\?\)"),
+    ({"optimizer": "Momentum"}, r"'optimizer': fixed value 'Momentum' .*\(did you mean 'momentum'\?\)"),
+    ({"schedule": rung.choice(["constant", "cosin"])}, r"'schedule': choice option 'cosin' .*did you mean 'cosine'"),
+    ({"activation": "swish"}, r"'activation': fixed value 'swish' is not one of"),
+    ({"activation": rung.choice(["relu", "Gelu"])}, r"'activation': choice option 'Gelu' .*did you mean 'gelu'"),
+    ({"loss": "cross_entropi"}, r"'loss': fixed value 'cross_entropi' .*did you mean 'cross_entropy'"),
+    ({"loss": "mse"}, r"'loss': fixed value 'mse' does not fit task='classification'"),
+    ({"batch_norm": "afterwards"}, r"'batch_norm': fixed value 'afterwards'"),
+    ({"init": rung.choice(["default", "he_normal"])}, r"'init': choice option 'he_normal'"),
+    ({"schedule": "cyclic", "cyclic_mode": "triangle"}, r"'cyclic_mode': fixed value 'triangle' .*'triangular'"),
+    ({"schedule": "one_cycle", "anneal_strategy": "cosine"}, r"'anneal_strategy': fixed value 'cosine'"),
+    ({"schedule": "warmup", "warmup_then": "cos"}, r"'warmup_then': fixed value 'cos'"),
+    ({"layers": rung.randint(1, 6)}, r"'layers': possible value 5 is not one of 1, 2, 3, 4"),
+    ({"optimizer": rung.uniform(0, 1)}, r"'optimizer' names one of .*give it as a fixed value or a rung.choice"),
+    ({"schedule": "multistep", "milestones": rung.choice(["0.5,0.75", "half"])},
+     r"'milestones': choice option 'half' is not a list of fractions"),
+    ({"learning_rate": rung.loguniform(1e-4, 1e-1)}, r"unknown space entry 'learning_rate' \(did you mean 'lr'\?\)"),
+    ({"optimiser": "adam"}, r"unknown space entry 'optimiser' \(did you mean 'optimizer'\?\)"),
+    ({"optimizer": rung.choice(["sgd", "momentum"]),
+      "momentum": rung.uniform(0.8, 0.99).when("optimizer", "==", "momentun")},
+     r"'momentum': its condition optimizer == 'momentun' compares 'optimizer' with 'momentun'.*did you mean 'momentum'"),
+    ({"schedule": rung.choice(["cosine", "step"]), "step_size": rung.randint(1, 3).when("schedule", "in", ["stepp"])},
+     r"'step_size': its condition .* compares 'schedule' with 'stepp'"),
+])
+def test_the_tuner_refuses_a_space_the_objective_cannot_train_naming_the_entry_and_value(space, message):
+    with pytest.raises(rt.ConfigError, match=message):
+        _tuner(rt.TrainingObjective("mlp", TINY), space)
+
+
+def test_no_trial_runs_and_no_data_is_loaded_when_the_space_is_refused():
+    calls = []
+
+    class Counting(rt.TrainingObjective):
+        def __call__(self, config):
+            calls.append(config)
+            return super().__call__(config)
+
+    objective = Counting("mlp", lambda: calls.append("data") or TINY)
+    with pytest.raises(rt.ConfigError, match="'optimizer': choice option 'lion'"):
+        _tuner(objective, {"optimizer": rung.choice(["adam", "lion"]), "epochs": 1})
+    assert calls == [] and objective.data_loads == 0
+    # The same objective with a good space builds, and then runs its trials.
+    result = _tuner(objective, {"optimizer": rung.choice(["adam", "sgd"]), "epochs": 1}).run()
+    assert len(result.trials) == 2 and len([call for call in calls if call != "data"]) == 2
+
+
+def test_what_the_check_accepts():
+    objective = rt.TrainingObjective("mlp", TINY)
+    for model in ("mlp", "lenet", "softmax", "custom"):
+        _tuner(objective, rt.default_space(model, epochs=4))
+    _tuner(rt.TrainingObjective("mlp", TINY, task="regression"), rt.default_space("mlp", task="regression"))
+    _tuner(objective, {"activation": None, "loss": None, "layers": rung.choice([1, 4])})
+    _tuner(rt.TrainingObjective("mlp", TINY, extra_entries=["width"]), {"width": rung.randint(2, 8)})
+    with pytest.raises(rt.ConfigError, match="unknown space entry 'width'"):
+        _tuner(objective, {"width": rung.randint(2, 8)})
+
+
+def test_an_entry_no_choice_of_the_space_uses_warns_at_build_time_from_the_callers_line():
+    objective = rt.TrainingObjective("mlp", TINY)
+    with pytest.warns(UserWarning, match="space entry 'momentum' does not apply to any optimizer .*'adam'") as caught:
+        _tuner(objective, {"optimizer": "adam", "momentum": rung.uniform(0.8, 0.9)})
+    assert caught[0].filename == __file__
+    with pytest.warns(UserWarning, match="'pct_start' does not apply to any schedule"):
+        _tuner(objective, {"schedule": rung.choice(["cosine", "step"]), "pct_start": 0.3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _tuner(objective, {"optimizer": rung.choice(["adam", "momentum"]), "momentum": rung.uniform(0.8, 0.9)})
+
+
+def test_the_tuner_calls_an_objectives_rung_check_space_once_with_the_space_and_warm_forwards_it():
+    from rung.space import Space
+
+    seen = []
+
+    class Checked:
+        def rung_check_space(self, space):
+            seen.append(space)
+            if "bad" in space.names:
+                raise ValueError("entry 'bad' is refused")
+
+        def __call__(self, config):
+            seen.append("trial")
+            return {"validation_error": 0.5}
+
+    _tuner(Checked(), {"x": rung.uniform(0, 1)})
+    assert len(seen) == 1 and isinstance(seen[0], Space) and seen[0].names == ["x"]
+    seen.clear()
+    with pytest.raises(ValueError, match="entry 'bad' is refused"):
+        _tuner(rt.warm(Checked()), {"bad": 1})
+    assert len(seen) == 1 and "trial" not in seen
+
+    class NotAMethod:
+        rung_check_space = 3
+
+        def __call__(self, config):
+            return 0.0
+
+    with pytest.raises(TypeError, match="rung_check_space must be a method"):
+        _tuner(NotAMethod(), {"x": 1})
+    _tuner(rt.warm(lambda config: 0.0), {"x": 1})  # no hook to forward: nothing checked

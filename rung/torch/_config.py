@@ -133,13 +133,7 @@ def resolve(config: Mapping[str, Any], extra: frozenset[str] = frozenset()) -> d
     """
     unknown = [name for name in config if name not in DEFAULTS and name not in extra]
     if unknown:
-        name = unknown[0]
-        close = [_ALIASES[name]] if name in _ALIASES else difflib.get_close_matches(name, list(DEFAULTS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(
-            f"unknown config entry {name!r}{hint}; the entries of rung.torch.TrainingObjective are listed in "
-            "rung.torch.DEFAULTS (pass extra_entries=[...] for entries your model_fn reads)"
-        )
+        raise unknown_entry_error(unknown[0])
     merged = {**DEFAULTS, **config}
     used = set(OPTIMIZER_ENTRIES.get(merged["optimizer"], ())) | set(SCHEDULE_ENTRIES.get(merged["schedule"], ()))
     for name in config:
@@ -153,6 +147,27 @@ def resolve(config: Mapping[str, Any], extra: frozenset[str] = frozenset()) -> d
     return merged
 
 
+def unknown_entry_error(name: str, where: str = "config entry") -> ConfigError:
+    """The error for an entry the objective does not know, with the closest known name."""
+    close = [_ALIASES[name]] if name in _ALIASES else difflib.get_close_matches(name, list(DEFAULTS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(
+        f"unknown {where} {name!r}{hint}; the entries of rung.torch.TrainingObjective are listed in "
+        "rung.torch.DEFAULTS (pass extra_entries=[...] for entries your model_fn reads)"
+    )
+
+
+def did_you_mean(value: Any, known: Any) -> str:
+    """`` (did you mean 'adam'?)`` for a misspelt name among ``known``, else ``""``."""
+    if not isinstance(value, str):
+        return ""
+    names = [str(name) for name in known]
+    if value.lower() in names:
+        return f" (did you mean {value.lower()!r}?)"
+    close = difflib.get_close_matches(value, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _owner(merged: Mapping[str, Any]) -> str:
     return f"{merged['optimizer']}/{merged['schedule']}"
 
@@ -160,4 +175,4 @@ def _owner(merged: Mapping[str, Any]) -> str:
 def choice_error(entry: str, value: Any, known: Any) -> ConfigError:
     """The error for a config choice that is not one of ``known``."""
     names = ", ".join(repr(name) for name in known)
-    return ConfigError(f"config entry {entry}={value!r} is not one of {names}")
+    return ConfigError(f"config entry {entry}={value!r} is not one of {names}{did_you_mean(value, known)}")

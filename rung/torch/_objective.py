@@ -35,6 +35,7 @@ from ._losses import build_loss, loss_name
 from ._models import MODELS, build_model
 from ._optimizers import build_optimizer
 from ._schedules import Schedule, build_schedule
+from ._space import check_space
 from ._state import TrialState
 from ._warm import one_thread, warm_torch
 
@@ -226,6 +227,17 @@ class TrainingObjective:
                     "rng": torch.get_rng_state(), "generator": parts.generator.get_state()}, buffer)
         buffer.seek(0)
         torch.load(buffer, weights_only=True)
+
+    def rung_check_space(self, space: Any) -> None:
+        """Called by ``rung.Tuner`` when it is built: refuse a space this objective cannot train.
+
+        Unknown entries, and fixed values, choice options or condition values that are no
+        optimizer, schedule, activation, loss (for this task), batch norm, init or mode this
+        objective knows, raise a :class:`ConfigError` naming the entry and the value (with the
+        closest known name), before any worker starts or any trial runs. See
+        ``rung.torch._space.check_space``.
+        """
+        check_space(space, task=self.task, extra_entries=self.extra_entries)
 
     def _set_threads(self) -> None:
         if self.threads is not None and torch.get_num_threads() != self.threads:

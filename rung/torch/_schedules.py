@@ -17,13 +17,14 @@ from typing import Any, Mapping
 import torch
 from torch.optim import lr_scheduler
 
-from ._config import choice_error
+from ._config import ConfigError, choice_error
 from ._optimizers import has_momentum
 
 SCHEDULES = ("constant", "step", "multistep", "exponential", "polynomial", "linear", "cosine", "cosine_restarts",
              "cyclic", "one_cycle", "plateau", "warmup")
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 WARMUP_THEN = ("cosine", "linear", "exponential")
+ANNEAL_STRATEGIES = ("cos", "linear")
 
 
 @dataclass
@@ -54,12 +55,20 @@ class Schedule:
             self.scheduler.load_state_dict(state)
 
 
-def _milestones(text: Any, epochs: int) -> list[int]:
+def milestone_fractions(text: Any) -> list[float]:
+    """``milestones`` (``"0.5,0.75"``: fractions of the epochs) as floats; ValueError otherwise."""
     try:
         fractions = [float(part) for part in str(text).split(",")]
     except ValueError:
-        raise ValueError(f"config entry milestones={text!r} must be fractions of the epochs, e.g. '0.5,0.75'") from None
-    return sorted({max(1, round(f * epochs)) for f in fractions})
+        fractions = []
+    if not fractions or not all(0.0 < f <= 1.0 for f in fractions):
+        raise ConfigError(f"config entry milestones={text!r} must be fractions of the epochs in (0, 1], "
+                          "e.g. '0.5,0.75'")
+    return fractions
+
+
+def _milestones(text: Any, epochs: int) -> list[int]:
+    return sorted({max(1, round(f * epochs)) for f in milestone_fractions(text)})
 
 
 def _cycle_momentum(optimizer: torch.optim.Optimizer, config: Mapping[str, Any]) -> bool:
@@ -114,8 +123,8 @@ def build_schedule(optimizer: torch.optim.Optimizer, config: Mapping[str, Any], 
             base_momentum=float(config["min_momentum"]), max_momentum=float(config["max_momentum"])), per_batch=True)
     if name == "one_cycle":
         strategy = config["anneal_strategy"]
-        if strategy not in ("cos", "linear"):
-            raise choice_error("anneal_strategy", strategy, ("cos", "linear"))
+        if strategy not in ANNEAL_STRATEGIES:
+            raise choice_error("anneal_strategy", strategy, ANNEAL_STRATEGIES)
         return Schedule(lr_scheduler.OneCycleLR(
             optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=float(config["pct_start"]),
             anneal_strategy=strategy, div_factor=1.0 / float(config["min_lr_factor"]),

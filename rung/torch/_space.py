@@ -10,16 +10,18 @@ or take the learning-rate bounds from a range test (``lr_range=result``).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
-from ..space import choice, loguniform, qloguniform, randint, uniform
-from ..space._domains import Constant, Domain
-from ._config import DEFAULTS, MAX_LAYERS, ConfigError
+from ..space import Space, choice, loguniform, qloguniform, randint, uniform
+from ..space._domains import Choice, Constant, Domain
+from ._config import DEFAULTS, MAX_LAYERS, OPTIMIZER_ENTRIES, SCHEDULE_ENTRIES, ConfigError, did_you_mean, \
+    unknown_entry_error
 from ._layers import ACTIVATIONS, INITS
 from ._losses import LOSSES
 from ._models import BATCH_NORM, MODELS
 from ._optimizers import OPTIMIZERS
-from ._schedules import CYCLIC_MODES, SCHEDULES
+from ._schedules import ANNEAL_STRATEGIES, CYCLIC_MODES, SCHEDULES, WARMUP_THEN, milestone_fractions
 
 # The activations the default space tries (all of ACTIVATIONS may be named).
 DEFAULT_ACTIVATIONS = ("relu", "leaky_relu", "prelu", "relu6", "rrelu", "gelu", "silu", "hardswish", "mish", "elu",
@@ -155,3 +157,113 @@ def _without_orphans(space: dict[str, Any]) -> dict[str, Any]:
             return space
         for name in orphans:
             del space[name]
+
+
+# -- the check of a whole space, before any trial ------------------------------------------------
+_MAX_LISTED = 1000  # finite domains up to this size are checked value by value
+def named_entries(task: str) -> dict[str, tuple[Any, ...]]:
+    """The entries whose values are names (or small integers) the objective knows, and those
+    values; None means "the model's / the task's default" where the entry allows it."""
+    every_loss = tuple(LOSSES[task])
+    return {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "activation": (None, *ACTIVATIONS),
+            "loss": (None, *every_loss), "batch_norm": BATCH_NORM, "init": INITS, "cyclic_mode": CYCLIC_MODES,
+            "anneal_strategy": ANNEAL_STRATEGIES, "warmup_then": WARMUP_THEN,
+            "layers": tuple(range(1, MAX_LAYERS + 1))}
+
+
+def _values(domain: Domain) -> tuple[str, list[Any]] | None:
+    """What the space can give an entry: ("fixed value", [v]), ("choice option", [...]),
+    every value of another finite domain (a ``randint``), or None (a continuous one)."""
+    if isinstance(domain, Constant):
+        return "fixed value", [domain.value]
+    if isinstance(domain, Choice):
+        return "choice option", list(domain.values)
+    if domain.is_finite and domain.grid_size() <= _MAX_LISTED:
+        return "possible value", list(domain.grid())
+    return None
+
+
+def _refuse(name: str, what: str, value: Any, known: Sequence[Any], task: str) -> ConfigError:
+    shown = ", ".join(repr(option) for option in known if option is not None)
+    if name == "loss" and any(value in losses for losses in LOSSES.values()):
+        return ConfigError(f"space entry 'loss': {what} {value!r} does not fit task={task!r} (use one of {shown})")
+    return ConfigError(f"space entry {name!r}: {what} {value!r} is not one of {shown}{did_you_mean(value, known)}")
+
+
+def check_space(space: Mapping[str, Any], *, task: str = "classification",
+                extra_entries: frozenset[str] = frozenset()) -> None:
+    """Refuse, before any trial runs, a space the ready objective could not train.
+
+    Every entry must be one the objective knows (or one of ``extra_entries``); every fixed
+    value and every choice option of a named entry (optimizer, schedule, activation, loss,
+    batch norm, init, the schedules' own modes, layers) must be a name it knows, and so must
+    the values that conditions compare those entries with; ``milestones`` must parse. A
+    ConfigError names the entry and the value, with the closest known name. An entry that
+    none of the space's optimizers or schedules uses (``momentum`` with only ``adam``)
+    only warns, as it does in a trial.
+    """
+    space = Space.coerce(space)
+    named = named_entries(task)
+    for name in space.names:
+        if name not in DEFAULTS and name not in extra_entries:
+            raise unknown_entry_error(name, "space entry")
+        domain = space[name]
+        found = _values(domain)
+        if name in named:
+            if found is None:
+                raise ConfigError(f"space entry {name!r} names one of {[v for v in named[name] if v is not None]}: "
+                                  f"give it as a fixed value or a rung.choice([...]), got {domain!r}")
+            what, values = found
+            for value in values:
+                if value not in named[name] or isinstance(value, bool):
+                    raise _refuse(name, what, value, named[name], task)
+        elif name == "milestones" and found is not None:
+            for value in found[1]:
+                try:
+                    milestone_fractions(value)
+                except ConfigError as exc:
+                    raise ConfigError(f"space entry 'milestones': {found[0]} {value!r} is not a list of fractions "
+                                      "of the epochs in (0, 1], e.g. '0.5,0.75'") from exc
+        for condition in domain.conditions:
+            if condition.parent in named and condition.op in ("==", "!=", "in", "not in"):
+                compared = condition.value if condition.op in ("in", "not in") else (condition.value,)
+                for value in compared:
+                    if value not in named[condition.parent]:
+                        raise ConfigError(
+                            f"space entry {name!r}: its condition {condition} compares {condition.parent!r} with "
+                            f"{value!r}, which is not one of {[v for v in named[condition.parent] if v is not None]}"
+                            f"{did_you_mean(value, named[condition.parent])}")
+    _warn_unused(space)
+
+
+def _possible(space: Space, name: str) -> list[Any]:
+    if name not in space.names:
+        return [DEFAULTS[name]]
+    found = _values(space[name])
+    return found[1] if found is not None else []
+
+
+def _caller_outside_rung() -> int:
+    """The ``stacklevel`` of the first frame outside the rung package (the user's Tuner(...) call)."""
+    import sys
+
+    package = str(Path(__file__).resolve().parents[1])
+    frame: Any = sys._getframe(1)
+    level = 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _warn_unused(space: Space) -> None:
+    """Warn once, at build time, for an optimizer or schedule entry that no choice in the space uses."""
+    import warnings
+
+    for table, parent in ((OPTIMIZER_ENTRIES, "optimizer"), (SCHEDULE_ENTRIES, "schedule")):
+        chosen = _possible(space, parent)
+        used = {entry for value in chosen for entry in table.get(value, ())}
+        owned = {entry for entries in table.values() for entry in entries}
+        for name in space.names:
+            if name in owned and name not in used:
+                warnings.warn(f"space entry {name!r} does not apply to any {parent} the space can choose "
+                              f"({', '.join(map(repr, chosen))}); trials will not use it", stacklevel=_caller_outside_rung())

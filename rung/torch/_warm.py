@@ -71,6 +71,12 @@ class WarmObjective:
             if self.setup is not None:
                 self.setup()
 
+    def rung_check_space(self, space: Any) -> None:
+        """The wrapped objective's own check of the space (see ``rung.tuner._objective_check``), if it has one."""
+        check = getattr(self.fn, "rung_check_space", None)
+        if callable(check):
+            check(space)
+
     def __call__(self, config: dict) -> Any:
         return self.fn(config)
 

@@ -25,6 +25,7 @@ from ..searchers import Searcher, _warmup, make_searcher
 from ._resource_check import warn_unreached
 from ..trial._calling import signature_problem
 from ._searcher_check import bind_searcher_instance
+from ._objective_check import check_objective_space
 from ..space import Space
 from ..storage import Storage, rung_home
 from ._budgets import Budgets, positive
@@ -165,6 +166,7 @@ class Tuner:
         self.objective = objective
         self.space = Space.coerce(space)
         _check_script_parameters(objective, self.space)
+        check_objective_space(objective, self.space)  # the objective's own check (rung_check_space), before any trial
         self.target = Objective(metric, mode)
         self.metric, self.mode = self.target.metric, self.target.mode
         self.budgets = Budgets.checked(max_trials=max_trials, max_wallclock=max_wallclock,
