@@ -1,4 +1,4 @@
-"""Tabulated multi-fidelity problems: LCBench and rbv2 XGBoost tables from YAHPO Gym.
+"""Tabulated problems: LCBench and rbv2 XGBoost tables from YAHPO Gym.
 
 The tables live in ``shared/bench-data/`` beside the repository (``$RUNG_BENCH_DATA``
 overrides the folder); its README describes them. Each holds 2000 configurations drawn from
@@ -29,6 +29,15 @@ level.
 accuracy only tracks the majority class on task 3945, and balanced accuracy is bounded,
 unlike cross-entropy); every step also reports ``val_accuracy`` (%) and
 ``val_cross_entropy``. XGBoost: ``acc`` (maximized; the table's main metric), plus ``logloss``.
+
+**Single-fidelity variants** (``lcbench-sf-<task>``, ``xgboost-sf-1489``): the same tables
+at their highest fidelity only (epoch 52, training-set fraction 1), one step per evaluation
+charged the table's cost of a full evaluation (LCBench: the running-max cumulative time at
+epoch 52; XGBoost: ``timetrain`` at fraction 1), with the same nearest-row answer. They are
+the single-fidelity problems with spaces like real ones: log-scaled integers
+(``batch_size``, ``max_units``), a small integer (``num_layers``), a conditional space
+(XGBoost's ``booster``), and an objective that is piecewise constant (each answer is one of
+2000 rows), so it is flat around every tabulated config.
 
 Tables are read on first use and cached per process (``functools.lru_cache``), so importing
 the registry and pickling a problem stay cheap.
@@ -175,22 +184,33 @@ def load_table(scenario: str, instance: str) -> Table:
 
 
 class TabulatedProblem(Problem):
-    """A table-backed multi-fidelity problem answered by the nearest tabulated config."""
+    """A table-backed problem answered by the nearest tabulated config (multi-fidelity, or
+    its highest level only with ``single_fidelity=True``)."""
 
     kind = "tabulated"
 
     def __init__(self, scenario: str, instance: str, *, name: str, metric: str, mode: str,
                  fidelity: str, levels: tuple[float, ...], time_column: str,
-                 cumulative_time: bool, extra_metrics: tuple[str, ...]) -> None:
+                 cumulative_time: bool, extra_metrics: tuple[str, ...],
+                 single_fidelity: bool = False) -> None:
         self.scenario = scenario
         self.instance = instance
         self.time_column = time_column
         self.cumulative_time = cumulative_time
         self.extra_metrics = extra_metrics
-        cost = ("increase of the tabulated cumulative time (running max) per epoch"
-                if cumulative_time else "tabulated training time of each level, per step")
+        #: the table's fidelity levels (``levels`` is ``(1,)`` on a single-fidelity variant)
+        self.table_levels = tuple(levels)
+        self.single_fidelity = single_fidelity
+        if single_fidelity:
+            cost = ("tabulated cumulative time (running max) at the last epoch, one step"
+                    if cumulative_time else "tabulated training time at the last level, one step")
+        else:
+            cost = ("increase of the tabulated cumulative time (running max) per epoch"
+                    if cumulative_time else "tabulated training time of each level, per step")
         super().__init__(
-            name=name, metric=metric, mode=mode, fidelity=fidelity, levels=levels,
+            name=name, metric=metric, mode=mode,
+            fidelity=None if single_fidelity else fidelity,
+            levels=(1,) if single_fidelity else levels,
             optimum=None,
             optimum_note=f"best full-fidelity {metric} among the 2000 tabulated configs "
             "(exact: every answer is a table row)",
@@ -229,18 +249,29 @@ class TabulatedProblem(Problem):
         return space.validate({k: v for k, v in defaults.items() if space.is_active(k, defaults)})
 
     def durations(self, row: int) -> np.ndarray:
-        """Seconds charged for each step of a row (module docstring: Cost)."""
+        """Seconds charged for each step of a row (module docstring: Cost).
+
+        One per table level; a single-fidelity variant charges one duration, the cost of
+        reaching the last level (LCBench: the sum of the epochs' increases; XGBoost: one
+        training at the full training set).
+        """
         times = self.table().metrics[self.time_column][row]
         if not self.cumulative_time:
-            return np.maximum(times, MIN_EPOCH_SECONDS)
+            per_level = np.maximum(times, MIN_EPOCH_SECONDS)
+            return per_level[-1:] if self.single_fidelity else per_level
         monotone = np.maximum.accumulate(times)
-        return np.maximum(np.diff(monotone, prepend=0.0), MIN_EPOCH_SECONDS)
+        per_epoch = np.maximum(np.diff(monotone, prepend=0.0), MIN_EPOCH_SECONDS)
+        return np.array([per_epoch.sum()]) if self.single_fidelity else per_epoch
 
     def _steps(self, config: dict[str, Any], start_step: int) -> Iterator[Step]:
         table = self.table()
         row = table.nearest(config)
         durations = self.durations(row)
         names = (self.metric, *self.extra_metrics)
+        if self.single_fidelity:
+            if start_step == 0:
+                yield float(durations[0]), {m: float(table.metrics[m][row, -1]) for m in names}
+            return
         for i in range(start_step, self.n_steps):
             metrics = {self.fidelity: self.levels[i]}
             metrics.update({m: float(table.metrics[m][row, i]) for m in names})
@@ -270,6 +301,26 @@ def xgboost(task: str) -> TabulatedProblem:
     )
 
 
+def lcbench_sf(task: str) -> TabulatedProblem:
+    """LCBench on ``task`` at 52 epochs only: one step, the whole training's cost."""
+    return TabulatedProblem(
+        "lcbench", task, name=f"lcbench-sf-{task}", metric="val_balanced_accuracy", mode="max",
+        fidelity="epoch", levels=tuple(range(1, 53)), time_column="time",
+        cumulative_time=True, extra_metrics=("val_accuracy", "val_cross_entropy"),
+        single_fidelity=True,
+    )
+
+
+def xgboost_sf(task: str) -> TabulatedProblem:
+    """rbv2 XGBoost on ``task`` at the full training set only: one step."""
+    levels = tuple(round(0.05 * k, 2) for k in range(1, 21))
+    return TabulatedProblem(
+        "rbv2_xgboost", task, name=f"xgboost-sf-{task}", metric="acc", mode="max",
+        fidelity="trainsize", levels=levels, time_column="timetrain",
+        cumulative_time=False, extra_metrics=("logloss",), single_fidelity=True,
+    )
+
+
 def problems() -> dict[str, Callable[[], Problem]]:
     """The registry entries of this family: name to a factory."""
     entries: dict[str, Callable[[], Problem]] = {}
@@ -277,4 +328,8 @@ def problems() -> dict[str, Callable[[], Problem]]:
         entries[f"lcbench-{task}"] = functools.partial(lcbench, task)
     for task in XGBOOST_TASKS:
         entries[f"xgboost-{task}"] = functools.partial(xgboost, task)
+    for task in LCBENCH_TASKS:
+        entries[f"lcbench-sf-{task}"] = functools.partial(lcbench_sf, task)
+    for task in XGBOOST_TASKS:
+        entries[f"xgboost-sf-{task}"] = functools.partial(xgboost_sf, task)
     return entries

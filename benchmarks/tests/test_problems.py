@@ -40,7 +40,8 @@ def test_registry_lists_every_family_by_kind():
             "mf-hartmann6-highbias", "mf-hartmann6-noisy", "counting-ones-16d"} <= set(synthetic)
     assert problems.names("tabulated") == [
         "lcbench-3945", "lcbench-34539", "lcbench-126026", "lcbench-146212", "lcbench-167104",
-        "xgboost-1489"]
+        "xgboost-1489", "lcbench-sf-3945", "lcbench-sf-34539", "lcbench-sf-126026",
+        "lcbench-sf-146212", "lcbench-sf-167104", "xgboost-sf-1489"]
     real = problems.names("real")
     assert "mnist1d-mlp" in real
     bayes = [n for n in real if n.startswith("bayesmark-")]
@@ -183,8 +184,12 @@ def test_synthetic_cost_models():
 # -- tabulated --------------------------------------------------------------------------
 
 
+MULTI_FIDELITY_TABLES = [n for n in problems.names("tabulated") if "-sf-" not in n]
+SINGLE_FIDELITY_TABLES = [n for n in problems.names("tabulated") if "-sf-" in n]
+
+
 @needs_tables
-@pytest.mark.parametrize("name", problems.names("tabulated"))
+@pytest.mark.parametrize("name", MULTI_FIDELITY_TABLES)
 def test_tabulated_configs_get_their_own_rows(name):
     problem = problems.get(name)
     table = problem.table()
@@ -198,6 +203,35 @@ def test_tabulated_configs_get_their_own_rows(name):
         values = [m[problem.metric] for _, m in problem.steps(config)]
         assert values == pytest.approx(table.metrics[problem.metric][row].tolist())
         assert problem.evaluate(config) == pytest.approx(problem.table_value(row))
+
+
+@needs_tables
+@pytest.mark.parametrize("name", SINGLE_FIDELITY_TABLES)
+def test_single_fidelity_tables_answer_the_last_level_in_one_step(name):
+    problem = problems.get(name)
+    full = problems.get(name.replace("-sf-", "-"))
+    assert problem.fidelity is None and problem.levels == (1,) and problem.kind == "tabulated"
+    assert problem.space.keys() == full.space.keys()
+    assert problem.optimum == full.optimum
+    table = problem.table()
+    rng = np.random.default_rng(11)
+    configs = [table.configs[row] for row in (0, 3, 1999)]
+    configs += [problem.rung_space().sample(rng) for _ in range(5)]
+    for config in configs:
+        row, _ = problem.nearest(config)
+        assert row == full.nearest(config)[0]
+        steps = list(problem.steps(config))
+        assert len(steps) == 1
+        seconds, metrics = steps[0]
+        assert problem.fidelity not in metrics and set(metrics) == {problem.metric, *problem.extra_metrics}
+        assert metrics[problem.metric] == pytest.approx(full.table_value(row))
+        assert metrics[problem.metric] == pytest.approx(full.evaluate(config))
+        # the whole evaluation's cost: every level's step of the multi-fidelity problem, or,
+        # for XGBoost (a new training per level), the training at the full training set
+        full_steps = [d for d, _ in full.steps(config)]
+        expected = sum(full_steps) if problem.cumulative_time else full_steps[-1]
+        assert seconds == pytest.approx(expected)
+    assert list(problem.steps(configs[0], start_step=1)) == []
 
 
 @needs_tables
