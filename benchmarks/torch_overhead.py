@@ -145,7 +145,9 @@ def ray_run(n_trials: int, compute: float) -> dict:
 
     start = time.perf_counter()
     # address="local": a fresh Ray instance of our own, even if another one runs on this machine.
-    ray.init(address="local", num_cpus=N_WORKERS, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # _node_ip_address: the node listens on the loopback interface only.
+    ray.init(address="local", num_cpus=N_WORKERS, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             _node_ip_address="127.0.0.1")
     ready_at = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory() as storage:
@@ -234,22 +236,27 @@ def main() -> None:
     for label, key, run in runs:
         if key in args.skip:
             continue
+        load_before = os.getloadavg()[0]
         try:
             rows[label] = run()
         except Exception as exc:  # a peer that cannot run here is reported, not hidden
             rows[label] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        rows[label]["load"] = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
         print(f"{label}: {json.dumps(rows[label])}", flush=True)
     print(f"\nwarm compute of the trivial objective: {compute * 1e3:.2f} ms; of the ready objective: "
           f"{ready_compute * 1e3:.2f} ms; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'variant':34s} {'trials':>6s} {'per trial ms':>12s} {'overhead ms':>11s} {'start-up s':>10s} "
-          f"{'CPU ms/trial':>12s} {'CPU overhead ms':>15s}")
+    base = rows.get("rung warm (rung.torch.warm)", {}).get("overhead_ms")
+    print(f"{'variant':34s} {'trials':>6s} {'per trial ms':>12s} {'overhead ms':>11s} {'x rung warm':>11s} "
+          f"{'start-up s':>10s} {'CPU ms/trial':>12s} {'CPU overhead ms':>15s} {'load':>9s}")
     for label, row in rows.items():
         if "error" in row:
             print(f"{label:34s} {row['error']}")
             continue
         startup = row.get("startup_s", row.get("ray_init_s", ""))
-        print(f"{label:34s} {row['trials']:6d} {row['per_trial_ms']:12.1f} {row['overhead_ms']:11.1f} {startup!s:>10s} "
-              f"{row.get('cpu_ms_per_trial', '-')!s:>12s} {row.get('cpu_overhead_ms', '-')!s:>15s}")
+        ratio = f"{row['overhead_ms'] / base:.1f}" if base and base > 0 else "-"
+        print(f"{label:34s} {row['trials']:6d} {row['per_trial_ms']:12.1f} {row['overhead_ms']:11.1f} {ratio:>11s} "
+              f"{startup!s:>10s} {row.get('cpu_ms_per_trial', '-')!s:>12s} {row.get('cpu_overhead_ms', '-')!s:>15s} "
+              f"{row['load']:>9s}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
