@@ -10,6 +10,7 @@ from typing import Any
 
 from ..results._load import load
 from ..results._result import TuningResult
+from ..results._view import ExperimentView, view_of_best, view_of_result
 from ..storage import ExperimentRecord, ExperimentSummary, StorageError
 from ._common import (
     EXIT_FAILURE,
@@ -133,18 +134,34 @@ def _load(args: argparse.Namespace) -> tuple[ExperimentRecord, TuningResult]:
             store.dispose()
 
 
+def _view(args: argparse.Namespace) -> tuple[ExperimentRecord, ExperimentView]:
+    """What ``show`` prints: a small experiment whole, a large one (or ``--top N``) from its
+    best trials only, without reading its whole log."""
+    store = open_store(args.storage)
+    try:
+        experiment = require_experiment(store, args.name, args.storage)
+        assert store is not None
+        limit = args.top or SHOW_BEST
+        best = store.read_best_trials(experiment.id, experiment.mode, limit)
+        if args.top is None and sum(best.counts.values()) <= SHOW_ALL_UP_TO:
+            return experiment, view_of_result(load(args.name, storage=store))
+        return experiment, view_of_best(experiment, best, limit)
+    except StorageError as err:  # e.g. a corrupt row: one line naming the experiment and row
+        raise CliError(str(err)) from None
+    finally:
+        if store is not None:
+            store.dispose()
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    experiment, result = _load(args)
+    experiment, view = _view(args)
     console = stdout_console()
-    console.print(summary_table(experiment, result))
-    if result.trial_records:
-        top = args.top
-        if top is None and len(result.trial_records) > SHOW_ALL_UP_TO:
-            top = SHOW_BEST
+    console.print(summary_table(experiment, view))
+    if view.n_trials:
         console.print()
-        console.print(trials_table(result, top, width=console.width))
-        if args.top is None and top is not None:
-            console.print(f"{len(result.trial_records):,} trials: the best {top} shown; "
+        console.print(trials_table(view, width=console.width))
+        if args.top is None and view.ranked:
+            console.print(f"{view.n_trials:,} trials: the best {SHOW_BEST} shown; "
                           f"`rung show {args.name} --top N` for more, `rung trials {args.name}` for all")
     return 0
 

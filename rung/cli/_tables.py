@@ -8,9 +8,8 @@ from typing import Any, Collection
 from rich.table import Table
 from rich.text import Text
 
-from .._objective import Objective, check_mode
 from ..results._columns import END_FIELDS, end_fields, short_reason
-from ..results._result import TuningResult
+from ..results._view import ExperimentView
 from ..storage import ExperimentRecord, ExperimentSummary
 from ..trial._record import TrialStatus
 from ._common import fmt_seconds, fmt_timestamp, fmt_value, json_default
@@ -40,34 +39,34 @@ def experiments_table(experiments: list[ExperimentSummary], unreadable: Collecti
     return table
 
 
-def summary_table(experiment: ExperimentRecord, result: TuningResult) -> Table:
+def summary_table(experiment: ExperimentRecord, view: ExperimentView) -> Table:
     """Name, status, metric/mode, trial counts by status, best value and config, timings."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    counts = {status.value: result.count(status) for status in TrialStatus}
-    by_status = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-    best = result.best_trial
+    by_status = ", ".join(f"{n} {status}" for status, n in view.counts.items() if n)
+    best = view.best_trial
     grid.add_row("experiment", experiment.name)
     grid.add_row("status", experiment.status)
     running = experiment.status == "running"  # a stop reason left from an earlier run means nothing now
     grid.add_row("stop reason", "-" if running else experiment.stop_reason or "-")
-    grid.add_row("metric", f"{result.metric} ({result.mode})")
-    grid.add_row("trials", f"{len(result.trial_records)}" + (f": {by_status}" if by_status else ""))
+    grid.add_row("metric", f"{view.metric} ({view.mode})")
+    grid.add_row("trials", f"{view.n_trials}" + (f": {by_status}" if by_status else ""))
     if best is None:
         grid.add_row("best", "- (no trial produced a value yet)")
     else:
         grid.add_row("best", f"{fmt_value(best.metric_value)} (trial {best.trial_id})")
-        grid.add_row("best config", Text(json.dumps(result.best_config, default=json_default)))
-    grid.add_row("wall-clock", f"{fmt_seconds(result.wallclock)} (decision time {fmt_seconds(result.decision_time)})")
+        grid.add_row("best config", Text(json.dumps(dict(best.config), default=json_default)))
+    grid.add_row("wall-clock", f"{fmt_seconds(view.wallclock)} (decision time {fmt_seconds(view.decision_time)})")
     grid.add_row("created", fmt_timestamp(experiment.created_at))
     if experiment.workdir:
         grid.add_row("trial files", experiment.workdir)
     return grid
 
 
-def trials_table(result: TuningResult, top: int | None = None, width: int | None = None) -> Table:
-    """Trials in id order (or the ``top`` best), with their config, value and why they ended.
+def trials_table(view: ExperimentView, width: int | None = None) -> Table:
+    """The view's trials (all in id order, or the best first), with their config, value
+    and why they ended.
 
     Made to fit ``width`` columns (the terminal): one line per trial, nothing wraps, and a
     scheduler's decision is in three short columns (the rung, the trial's value there, the
@@ -75,12 +74,8 @@ def trials_table(result: TuningResult, top: int | None = None, width: int | None
     left. When even that does not fit, parameters are left out from the last one (the
     title says how many; ``rung trials NAME`` has them all), then the reports and run time.
     """
-    trials = list(result.trial_records)
-    if top is not None:
-        valued = [t for t in trials if t.metric_value is not None and t.status is not TrialStatus.FAILED]
-        objective = Objective(result.metric, check_mode(result.mode))
-        trials = objective.ranked(valued, lambda t: t.metric_value)[:top]
-    best = result.best_trial
+    trials = view.trials
+    best = view.best_trial
     structured = [end_fields(trial) for trial in trials]
     shown = [column for column, _ in END_FIELDS if any(row[column] is not None for row in structured)]
 
@@ -88,9 +83,9 @@ def trials_table(result: TuningResult, top: int | None = None, width: int | None
         return header, cells, max([len(header)] + [len(c) for c in cells])
 
     head = [column("trial", [str(t.trial_id) for t in trials]), column("status", [t.status.value for t in trials]),
-            column(result.metric, [fmt_value(t.metric_value) for t in trials])]
+            column(view.metric, [fmt_value(t.metric_value) for t in trials])]
     extra = [column("reports", [str(t.n_reports) for t in trials]), column("run time", [fmt_seconds(t.run_time) for t in trials])]
-    params = [column(name, [fmt_value(t.config.get(name))[:16] for t in trials]) for name in result.parameter_names]
+    params = [column(name, [fmt_value(t.config.get(name))[:16] for t in trials]) for name in view.parameter_names]
     ends = [column(c.removeprefix("end_"), [fmt_short(row[c]) for row in structured]) for c in shown]
     note_room = 16
 
@@ -105,7 +100,7 @@ def trials_table(result: TuningResult, top: int | None = None, width: int | None
         if needed(head + extra + params + ends) > width:
             extra = []
     columns = head + extra + params + ends
-    title = "trials" if top is None else f"best {len(trials)} trials"
+    title = f"best {len(trials)} trials" if view.ranked else "trials"
     if hidden:
         title += f" ({hidden} parameter(s) not shown for the width: `rung trials NAME` has them all)"
     table = Table(title=title, title_justify="left")

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 from ..trial._record import Report, Trial, TrialStatus
 from ._columns import END_FIELDS, end_fields, keep_ints
@@ -15,6 +15,29 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pandas as pd
+
+
+class _Mode(Protocol):
+    mode: str
+
+
+def best_trial_of(trials: Iterable[Trial], objective: _Mode) -> Trial | None:
+    """The trial with the best finite metric value among ``trials`` that did not fail (the
+    first in ``trials`` of equally good ones), for ``objective.mode``; None if none has one."""
+    best: Trial | None = None
+    for trial in trials:
+        value = trial.metric_value
+        if trial.status is TrialStatus.FAILED or value is None or not math.isfinite(value):
+            continue
+        if best is None or _better(objective.mode, value, best.metric_value):
+            best = trial
+    return best
+
+
+def _better(mode: str, a: float, b: float | None) -> bool:
+    if b is None:
+        return True
+    return a < b if mode == "min" else a > b
 
 
 @dataclass
@@ -57,14 +80,7 @@ class TuningResult:
     @cached_property
     def best_trial(self) -> Trial | None:
         """The trial with the best final metric among those that produced one."""
-        best: Trial | None = None
-        for trial in self.trial_records:
-            value = trial.metric_value
-            if trial.status is TrialStatus.FAILED or value is None or not math.isfinite(value):
-                continue
-            if best is None or self._better(value, best.metric_value):
-                best = trial
-        return best
+        return best_trial_of(self.trial_records, self)
 
     @property
     def best_config(self) -> dict[str, Any] | None:
@@ -75,9 +91,7 @@ class TuningResult:
         return None if self.best_trial is None else self.best_trial.metric_value
 
     def _better(self, a: float, b: float | None) -> bool:
-        if b is None:
-            return True
-        return a < b if self.mode == "min" else a > b
+        return _better(self.mode, a, b)
 
     # -- tables ------------------------------------------------------------------------------
     @cached_property

@@ -13,6 +13,8 @@ from ._memory import MemoryRecorder, MemoryStorage
 from ._migrations import MIGRATIONS
 from ._open import open_storage
 from ._records import (
+    BestTrials,
+    DeferredLog,
     EventRecord,
     ExperimentRecord,
     ExperimentSummary,
@@ -27,6 +29,8 @@ from ._sql import SQLStorage
 from ._urls import default_storage_url, normalize_url, rung_home, shown_url
 
 __all__ = [
+    "BestTrials",
+    "DeferredLog",
     "CorruptRecord",
     "EventRecord",
     "ExperimentExists",

@@ -17,7 +17,17 @@ from typing import Any, Iterable
 
 from ..trial._record import Trial
 from ._errors import CorruptRecord, ExperimentNotFound
-from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, TrialRecord
+from ._records import (
+    BestTrials,
+    DeferredLog,
+    EventRecord,
+    ExperimentRecord,
+    ExperimentSummary,
+    LogEntry,
+    LogSlice,
+    ReportRecord,
+    TrialRecord,
+)
 
 
 class Storage(ABC):
@@ -122,12 +132,47 @@ class Storage(ABC):
         rows = [row for row in self.read_log(experiment_id).trials if row.trial_id > after_trial]
         return rows if limit is None else rows[:limit]
 
+    def read_log_deferred(self, experiment_id: int) -> DeferredLog:
+        """The whole log (as :meth:`read_log` from the start), its events decoded only when
+        asked for: what ``rung.load`` reads. This default reads the log at once; the SQL
+        store fetches the event rows in the same snapshot and decodes them on demand."""
+        log = self.read_log(experiment_id)
+        reports = [entry for entry in log.entries if isinstance(entry, ReportRecord)]
+        events = [entry for entry in log.entries if isinstance(entry, EventRecord)]
+        last_time = max([0.0, *(entry.time for entry in log.entries)])
+        return DeferredLog(log.trials, reports, log.last_seq, last_time, lambda: events)
+
+    def read_best_trials(self, experiment_id: int, mode: str, limit: int) -> BestTrials:
+        """Counts by status, the latest time in the log, and the rows and entries of the
+        trials that can be among the ``limit`` best (see :class:`BestTrials`), in one
+        snapshot. ``mode`` is the experiment's (``"min"`` or ``"max"``). This default
+        takes them from :meth:`read_log`; the SQL store ranks the rows in the database and
+        reads only the chosen trials' entries."""
+        check_limit(limit)
+        log = self.read_log(experiment_id)
+        counts: dict[str, int] = {}
+        for row in log.trials:
+            counts[row.status] = counts.get(row.status, 0) + 1
+        chosen = best_row_ids(log.trials, mode, limit) | {row.trial_id for row in log.trials if row.status == "running"}
+        part = LogSlice(trials=[row for row in log.trials if row.trial_id in chosen],
+                        entries=[entry for entry in log.entries if entry.trial_id in chosen], last_seq=log.last_seq)
+        return BestTrials(counts, max([0.0, *(entry.time for entry in log.entries)]), part)
+
     @abstractmethod
     def recorder(self, experiment_id: int) -> Recorder:
         """A buffered writer of the experiment's log, for the one process that claimed it."""
 
     def dispose(self) -> None:
         """Release connections (the store stays usable; it reconnects when asked)."""
+
+
+def best_row_ids(rows: Iterable[TrialRecord], mode: str, limit: int) -> set[int]:
+    """Ids of the ``limit`` best rows that neither failed nor are running and have a value
+    (ties to the lower trial id): the ranked part of :class:`BestTrials`."""
+    sign = 1.0 if mode == "min" else -1.0
+    ranked = sorted((sign * row.metric_value, row.trial_id) for row in rows
+                    if row.status not in ("failed", "running") and row.metric_value is not None)
+    return {trial_id for _, trial_id in ranked[:limit]}
 
 
 def check_limit(limit: int) -> None:

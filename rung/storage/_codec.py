@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from ..trial._record import Trial
 from ._errors import CorruptRecord
@@ -52,6 +52,40 @@ def _loads(row: Mapping[Any, Any], column: str, where: str) -> Any:
 
 def _loads_or(row: Mapping[Any, Any], column: str, where: str, default: Any) -> Any:
     return _loads(row, column, where) if row[column] else default
+
+
+# The C scanner behind ``json.loads``, called directly: one call per text instead of the three
+# Python layers around it (``loads``, ``decode``, ``raw_decode``), which cost more than the
+# scan itself for the short texts a store holds. It reads exactly one JSON value from the
+# start of a text; a text is taken only if that value ends where the text does.
+_scan = json.JSONDecoder().scan_once
+
+
+def loads_column(texts: Sequence[str | None], column: str, where: Callable[[int], str],
+                 default: Callable[[], Any] | None = None) -> list[Any]:
+    """The JSON values of one column of many rows (``texts[i]`` from row ``i``), decoded as
+    :func:`_loads` does one by one, in a fraction of the time.
+
+    ``default``: the factory of the value for an empty text (None or ``""``, as
+    :func:`_loads_or`); without one an empty text is corrupt. A text the scanner does not take
+    whole (surrounding whitespace, trailing garbage, invalid JSON) goes through ``json.loads``,
+    which accepts it as before or raises the same CorruptRecord, naming ``where(i)``.
+    """
+    scan, values = _scan, []
+    append = values.append
+    for i, text in enumerate(texts):
+        if not text and default is not None:
+            append(default())
+            continue
+        try:
+            value, end = scan(text, 0)
+            if end == len(text):
+                append(value)
+                continue
+        except (StopIteration, ValueError, TypeError):
+            pass
+        append(_loads({column: text}, column, where(i)))
+    return values
 
 
 def _experiment_where(row: Mapping[Any, Any]) -> str:
@@ -151,3 +185,15 @@ def experiment_problem(row: Mapping[Any, Any]) -> str | None:
     except CorruptRecord as err:
         return str(err)
     return None
+
+
+def check_column(texts: Sequence[str | None], column: str, where: Callable[[int], str],
+                 default: Callable[[], Any] | None = None) -> None:
+    """CorruptRecord (as :func:`loads_column` raises it) if any of ``texts`` is not JSON,
+    decoding each distinct text once: a check for a column whose values are decoded later,
+    such as the events of a log, most of which repeat a few payloads."""
+    first: dict[str | None, int] = {}
+    for i, text in enumerate(texts):
+        first.setdefault(text, i)
+    distinct = list(first)
+    loads_column(distinct, column, lambda k: where(first[distinct[k]]), default)

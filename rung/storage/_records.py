@@ -9,7 +9,7 @@ freshly decoded for each read: changing them changes nothing in the store.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 
 @dataclass(frozen=True)
@@ -133,3 +133,55 @@ class LogSlice:
     @property
     def events(self) -> list[EventRecord]:
         return [entry for entry in self.entries if isinstance(entry, EventRecord)]
+
+
+class DeferredLog:
+    """An experiment's whole log as read in one snapshot, with the trial events decoded only
+    when :meth:`whole` is first called.
+
+    A result's trials and reports need the trial rows and the reports only; the events (two
+    or more per trial) matter for the incumbent's trajectory and the time on workers, which
+    not every reader looks at. ``last_seq`` and ``last_time`` (the latest time of any entry,
+    events included, and at least 0.0) are those of the whole log.
+    """
+
+    def __init__(self, trials: list[TrialRecord], reports: list[ReportRecord], last_seq: int, last_time: float,
+                 events: Callable[[], list[EventRecord]]) -> None:
+        self.trials, self.reports, self.last_seq, self.last_time = trials, reports, last_seq, last_time
+        self._events: Callable[[], list[EventRecord]] | None = events
+        self._whole: LogSlice | None = None
+
+    @property
+    def outcomes(self) -> LogSlice:
+        """The trial rows and the reports, without the events: a slice from which
+        ``RunState`` rebuilds every trial and report exactly (events change only the
+        incumbent's trajectory and the counts of closed trials)."""
+        return LogSlice(trials=self.trials, entries=list(self.reports), last_seq=self.last_seq)
+
+    def whole(self) -> LogSlice:
+        """The whole log, events included (decoded on the first call, then kept)."""
+        if self._whole is None:
+            assert self._events is not None
+            entries: list[LogEntry] = [*self.reports, *self._events()]
+            entries.sort(key=lambda entry: entry.seq)  # two sorted runs: one merge
+            self._whole = LogSlice(trials=self.trials, entries=entries, last_seq=self.last_seq)
+            self._events = None  # the raw rows can go
+        return self._whole
+
+
+@dataclass(frozen=True)
+class BestTrials:
+    """What ``rung show`` needs of a large experiment, read in one snapshot without the whole
+    log: trial counts by status, the latest time in the log, and the rows and log entries of
+    the trials that can be among the ``limit`` best.
+
+    Those are every trial whose row says ``running`` and the ``limit`` best of the other
+    rows that did not fail and have a value (best first, ties to the lower trial id). Rows
+    are saved with each start and end of a trial, so only a running trial can have reports
+    newer than its row; every other trial's row value is the value its reports give. The
+    ``limit`` best trials of the experiment are therefore all in ``log``.
+    """
+
+    counts: dict[str, int]
+    last_time: float
+    log: LogSlice

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from .._objective import Objective
 from . import _codec as codec
 from . import _schema as schema
+from . import _sql_read as read
 from ._base import Storage, check_limit
 from ._engine import create_engine, reading
 from ._errors import CorruptRecord, ExperimentExists, ExperimentNotFound, StorageError
 from ._migrations import ensure_schema
 from ._owner import owner_alive, this_process
-from ._records import ExperimentRecord, ExperimentSummary, LogEntry, LogSlice, TrialRecord
+from ._records import BestTrials, DeferredLog, EventRecord, ExperimentRecord, ExperimentSummary, LogSlice, TrialRecord
 from ._recorder import SQLRecorder
 from ._urls import normalize_url, shown_url
 
@@ -178,75 +179,114 @@ class SQLStorage(Storage):
 
     # -- the log -----------------------------------------------------------------------------
     def read_log(self, experiment_id: int, after_seq: int = -1) -> LogSlice:
-        r, ev, t = schema.reports, schema.events, schema.trials
+        t = schema.trials
         with self._reading() as conn:  # one transaction: one snapshot
             # Entries first: any trial they name has its row by then (a row is written with or
             # before its trial's first event).
-            report_rows = conn.execute(
-                sa.select(r).where(r.c.experiment_id == experiment_id, r.c.seq > after_seq).order_by(r.c.seq)
-            ).mappings().all()
-            event_rows = conn.execute(
-                sa.select(ev).where(ev.c.experiment_id == experiment_id, ev.c.seq > after_seq).order_by(ev.c.seq)
-            ).mappings().all()
-            query = sa.select(t).where(t.c.experiment_id == experiment_id).order_by(t.c.trial_id)
-            touched = sorted({row["trial_id"] for row in report_rows} | {row["trial_id"] for row in event_rows})
-            if after_seq >= 0:
-                query = query.where(t.c.trial_id.in_(touched))
-            trial_rows = conn.execute(query).mappings().all() if after_seq < 0 or touched else []
-        try:
-            entries: list[LogEntry] = [codec.report_record(row) for row in report_rows]
-            entries += [codec.event_record(row) for row in event_rows]
-            trials = [codec.trial_record(row) for row in trial_rows]
-        except CorruptRecord as err:
-            raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
-        entries.sort(key=lambda entry: entry.seq)
-        return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
+            report_rows = conn.execute(read.report_query(experiment_id, after_seq)).all()
+            event_rows = conn.execute(read.event_query(experiment_id, after_seq)).all()
+            query = read.trial_query(experiment_id)
+            touched = sorted({row[1] for row in report_rows} | {row[2] for row in event_rows})
+            if after_seq < 0:
+                trial_rows: list[Any] = list(conn.execute(query).all())
+            else:
+                trial_rows = []
+                for part in read.chunks(touched):  # bounded IN lists
+                    trial_rows += conn.execute(query.where(t.c.trial_id.in_(part))).all()
+        return self._log_slice(experiment_id, trial_rows, report_rows, event_rows, after_seq)
 
     def read_log_page(self, experiment_id: int, after_seq: int = -1, limit: int = 10_000) -> LogSlice:
         check_limit(limit)
-        r, ev, t = schema.reports, schema.events, schema.trials
+        t = schema.trials
         with self._reading() as conn:  # one snapshot
-            report_rows = conn.execute(
-                sa.select(r).where(r.c.experiment_id == experiment_id, r.c.seq > after_seq)
-                .order_by(r.c.seq).limit(limit)
-            ).mappings().all()
-            event_rows = conn.execute(
-                sa.select(ev).where(ev.c.experiment_id == experiment_id, ev.c.seq > after_seq)
-                .order_by(ev.c.seq).limit(limit)
-            ).mappings().all()
+            report_rows = conn.execute(read.report_query(experiment_id, after_seq).limit(limit)).all()
+            event_rows = conn.execute(read.event_query(experiment_id, after_seq).limit(limit)).all()
             # The first `limit` of both tables together: cut at the limit-th smallest seq.
-            seqs = sorted([row["seq"] for row in report_rows] + [row["seq"] for row in event_rows])[:limit]
+            seqs = sorted([row[0] for row in report_rows] + [row[0] for row in event_rows])[:limit]
             last = seqs[-1] if seqs else after_seq
-            report_rows = [row for row in report_rows if row["seq"] <= last]
-            event_rows = [row for row in event_rows if row["seq"] <= last]
-            touched = sorted({row["trial_id"] for row in report_rows} | {row["trial_id"] for row in event_rows})
+            report_rows = [row for row in report_rows if row[0] <= last]
+            event_rows = [row for row in event_rows if row[0] <= last]
+            touched = sorted({row[1] for row in report_rows} | {row[2] for row in event_rows})
             trial_rows: list[Any] = []
-            for start in range(0, len(touched), 500):  # bounded IN lists
-                trial_rows += conn.execute(
-                    sa.select(t).where(t.c.experiment_id == experiment_id,
-                                       t.c.trial_id.in_(touched[start:start + 500])).order_by(t.c.trial_id)
-                ).mappings().all()
-        try:
-            entries: list[LogEntry] = [codec.report_record(row) for row in report_rows]
-            entries += [codec.event_record(row) for row in event_rows]
-            trials = [codec.trial_record(row) for row in trial_rows]
-        except CorruptRecord as err:
-            raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
-        entries.sort(key=lambda entry: entry.seq)
-        return LogSlice(trials=trials, entries=entries, last_seq=last)
+            for part in read.chunks(touched):  # bounded IN lists
+                trial_rows += conn.execute(read.trial_query(experiment_id).where(t.c.trial_id.in_(part))).all()
+        log = self._log_slice(experiment_id, trial_rows, report_rows, event_rows, after_seq)
+        return LogSlice(trials=log.trials, entries=log.entries, last_seq=last)
 
     def read_trials(self, experiment_id: int, after_trial: int = -1, limit: int | None = None) -> list[TrialRecord]:
-        t = schema.trials
-        query = sa.select(t).where(t.c.experiment_id == experiment_id, t.c.trial_id > after_trial).order_by(t.c.trial_id)
+        query = read.trial_query(experiment_id).where(schema.trials.c.trial_id > after_trial)
         if limit is not None:
             check_limit(limit)
             query = query.limit(limit)
         with self._reading() as conn:
-            rows = conn.execute(query).mappings().all()
+            rows = conn.execute(query).all()
         try:
-            return [codec.trial_record(row) for row in rows]
+            return read.trial_records(rows)
         except CorruptRecord as err:
             raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
+
+    def read_log_deferred(self, experiment_id: int) -> DeferredLog:
+        with self._reading() as conn:  # one snapshot, as read_log
+            report_rows = conn.execute(read.report_query(experiment_id)).all()
+            event_rows = conn.execute(read.event_query(experiment_id)).all()
+            trial_rows = conn.execute(read.trial_query(experiment_id)).all()
+        seqs = [rows[-1][0] for rows in (report_rows, event_rows) if rows]
+        times = [max(row[3] for row in rows) for rows in (report_rows, event_rows) if rows]
+        try:
+            reports, trials = read.report_records(report_rows), read.trial_records(trial_rows)
+            read.check_events(event_rows)  # a corrupt row fails the read, as with read_log
+        except CorruptRecord as err:
+            raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
+
+        def events() -> list[EventRecord]:
+            try:
+                return read.event_records(event_rows)
+            except CorruptRecord as err:
+                raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
+
+        return DeferredLog(trials, reports, max(seqs, default=-1), max([0.0, *times]), events)
+
+    def read_best_trials(self, experiment_id: int, mode: str, limit: int) -> BestTrials:
+        check_limit(limit)
+        t, r, ev = schema.trials, schema.reports, schema.events
+        value = t.c.metric_value.asc() if mode == "min" else t.c.metric_value.desc()
+        mine = t.c.experiment_id == experiment_id
+        with self._reading() as conn:  # one snapshot
+            counts = {status: int(n) for status, n in conn.execute(
+                sa.select(t.c.status, sa.func.count()).where(mine).group_by(t.c.status)).all()}
+            ranked = conn.execute(
+                sa.select(t.c.trial_id).where(mine, t.c.status.not_in(("failed", "running")),
+                                             t.c.metric_value.is_not(None))
+                .order_by(value, t.c.trial_id).limit(limit)).scalars().all()
+            running = conn.execute(sa.select(t.c.trial_id).where(mine, t.c.status == "running")).scalars().all()
+            ends = [conn.execute(sa.select(sa.func.max(table.c.seq), sa.func.max(table.c.time))
+                                 .where(table.c.experiment_id == experiment_id)).one() for table in (r, ev)]
+            chosen = sorted(set(ranked) | set(running))
+            trial_rows: list[Any] = []
+            report_rows: list[Any] = []
+            event_rows: list[Any] = []
+            for part in read.chunks(chosen):
+                trial_rows += conn.execute(read.trial_query(experiment_id).where(t.c.trial_id.in_(part))).all()
+                report_rows += conn.execute(read.report_query(experiment_id).where(r.c.trial_id.in_(part))).all()
+                event_rows += conn.execute(read.event_query(experiment_id).where(ev.c.trial_id.in_(part))).all()
+        trial_rows.sort(key=lambda row: row[0])
+        report_rows.sort(key=lambda row: row[0])
+        event_rows.sort(key=lambda row: row[0])
+        log = self._log_slice(experiment_id, trial_rows, report_rows, event_rows, -1)
+        last_seq = max((seq for seq, _ in ends if seq is not None), default=-1)
+        last_time = max([0.0, *(latest for _, latest in ends if latest is not None)])
+        return BestTrials(counts, last_time, LogSlice(trials=log.trials, entries=log.entries, last_seq=last_seq))
+
+    def _log_slice(self, experiment_id: int, trial_rows: Any, report_rows: Any, event_rows: Any,
+                   after_seq: int) -> LogSlice:
+        """The records of rows read by :meth:`read_log` (CorruptRecord naming the experiment,
+        the store and the row of a column that is not JSON)."""
+        try:
+            entries = read.merged(read.report_records(report_rows), read.event_records(event_rows))
+            trials = read.trial_records(trial_rows)
+        except CorruptRecord as err:
+            raise CorruptRecord(f"experiment {self._name_of(experiment_id)!r} in {self._shown_url}: {err}") from None
+        return LogSlice(trials=trials, entries=entries, last_seq=entries[-1].seq if entries else after_seq)
 
     def _name_of(self, experiment_id: int) -> str | None:
         with self._reading() as conn:
