@@ -71,12 +71,59 @@ def test_linear_steps_and_a_stop_at_divergence():
 
 def test_the_proposal_rules_on_scripted_curves():
     lrs = np.logspace(-5, 0, 11)
-    curve = np.array([2.0, 1.98, 1.9, 1.5, 1.0, 0.9, 0.85, 0.84, 1.2, 3.0, 9.0])
-    assert _propose(lrs, curve, "divergence") == 7  # lowest smoothed loss
-    assert _propose(lrs, curve, "steepest") == 3  # the largest fall per log-lr step (1.9 -> 1.0 around 3)
-    assert _propose(lrs, curve, "valley") == 4  # the falling run is 0..7, two thirds along: 0 + 14 // 3
+    # falls to its lowest at 7, then a collapse (2.5) and a steep fall back that stays above the lowest
+    curve = np.array([2.0, 1.98, 1.9, 1.5, 1.0, 0.9, 0.85, 0.84, 2.5, 0.95, 0.9])
+    assert _propose(lrs, curve, "divergence") == 7  # the lowest point
+    # the fastest fall per log-lr step before the lowest point (1.9 -> 1.0 around 3); the fall
+    # 2.5 -> 0.9 after it is steeper (index 9) but is not a fall towards a new lowest loss
+    assert _propose(lrs, curve, "steepest") == 3
+    assert int(np.argmin(np.gradient(curve, np.log(lrs)))) == 9
+    assert _propose(lrs, curve, "valley") == 4  # the longest fall is 0..7, two thirds along: 0 + 14 // 3
+    # valley takes the longest decreasing subsequence, not a contiguous run: the bump at 1 and 4
+    # does not break it (2.0, 1.8, 1.7, 1.6, ..., 0.9 is indices 0..9 without 1 and 4): 0 + 18 // 3
     bumpy = np.array([2.0, 2.1, 1.8, 1.7, 1.9, 1.6, 1.4, 1.2, 1.0, 0.9, 1.5])
-    assert _propose(lrs, bumpy, "valley") == 7  # longest run 4..9 (6 points): 4 + (2 * 5) // 3
+    assert _propose(lrs, bumpy, "valley") == 6
+    assert _propose(lrs[:2], np.array([1.0, 0.5]), "steepest") == 1  # too short to have a slope: the lowest
+
+
+def _scripted(values):
+    """A loss function that returns the scripted values in turn (zero gradient: nothing trains)."""
+    queue = iter(values)
+    return lambda out, y: out.sum() * 0.0 + next(queue)
+
+
+def _v_curve():
+    """100 losses: flat at 2.3 for 60 steps, a straight fall to 1.0 at step 79, a climb to 2.8 by
+    step 93, one blow-up (10.0) at step 94, then 2.0; plus +-0.05 alternating noise."""
+    clean = ([2.3] * 60 + list(np.linspace(2.3, 1.0, 21)[1:]) + list(np.linspace(1.0, 2.0, 11)[1:])
+             + [2.2, 2.4, 2.6, 2.8, 10.0] + [2.0] * 5)
+    return [float(value + 0.05 * (-1) ** i) for i, value in enumerate(clean)]
+
+
+def test_the_proposal_reads_a_light_zero_lag_curve_cut_at_the_blow_up():
+    losses = _v_curve()
+    model = nn.Linear(6, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    result = rt.lr_range_test(model, optimizer, _scripted(losses), BATCHES, start_lr=1e-5, end_lr=10.0,
+                              num_steps=100)
+    assert result.rule == "divergence" and not result.diverged  # the running average never reaches 4x
+    assert result.losses == pytest.approx(losses)
+    # the curve: time constant window * num_steps = 2.5 steps (0.6), up to the raw blow-up at 94
+    assert result.centered[:94] == pytest.approx(centered_average(losses[:94], 0.6))
+    assert all(math.isnan(v) for v in result.centered[94:])
+    assert result.max_lr == result.lrs[79] and result.min_lr == pytest.approx(result.lrs[79] / 10)
+    assert result.lrs.index(result.propose("steepest")) < 79 and result.propose("valley") < result.max_lr
+    again = result.with_rule("steepest", min_factor=0.01)
+    assert again.rule == "steepest" and again.max_lr == result.propose("steepest")
+    assert again.min_lr == pytest.approx(again.max_lr / 100) and again.losses is result.losses
+    # as slow an average as the stop's (49 steps, the first version's) misplaces the lowest point
+    slow = rt.lr_range_test(model, optimizer, _scripted(losses), BATCHES, start_lr=1e-5, end_lr=10.0,
+                            num_steps=100, window=0.49)
+    assert slow.max_lr != result.max_lr
+    with pytest.raises(ValueError, match="window must be in"):
+        rt.lr_range_test(model, optimizer, _scripted(losses), BATCHES, window=1.5)
+    with pytest.raises(ValueError, match="rule must be one of"):
+        result.propose("fastest")
 
 
 def test_min_lr_is_a_tenth_or_a_hundredth_and_the_proposal_plugs_into_a_run(tmp_path):

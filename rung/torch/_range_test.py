@@ -4,24 +4,32 @@
 (exponentially or linearly, by torch's ``ExponentialLR`` / ``LinearLR``), records the loss of
 each batch and its smoothed value (an exponential moving average, bias-corrected), stops
 when the smoothed loss exceeds ``diverge_factor`` times its lowest value, then puts the
-model and optimizer back as they were. It proposes a maximum learning rate by a named rule
+model and optimizer back as they were. It proposes a maximum learning rate by a named rule.
 
 The stop watches the running (causal) average, but an exponential moving average lags: with
 ``smoothing=0.98`` it trails the raw loss by about 49 steps, half of a 100-step test, which
 would push every proposal to too high a learning rate. The proposal therefore reads a
-zero-lag curve, the same average run forward and then backward over the recorded losses up to
-the first raw loss above ``diverge_factor`` times the lowest before it
-(``RangeTestResult.centered``; NaN after that point), by one of these rules:
+zero-lag curve (``RangeTestResult.centered``): a light average run forward and then backward
+over the recorded losses up to the first raw loss above ``diverge_factor`` times the lowest
+before it (NaN after that point). Its time constant is ``window`` times the test's steps
+(2.5 steps of a 100-step test), not the stop's 49: run forward and backward, an average as
+slow as the stop's spreads every feature over the whole test (a kernel some 70 steps wide on
+100), so that the curve kept falling to its end and every rule read on it proposed a rate far
+below the good range (see benchmarks/RESULTS.md). The rules read the falling part of that
+curve, up to its lowest point:
 
-* ``"steepest"``: where the smoothed loss falls fastest against log(lr);
-* ``"valley"``: two thirds of the way along the longest stretch where the smoothed loss keeps
-  falling (robust to a noisy start);
-* ``"divergence"``: where the smoothed loss is lowest, just before it climbs away;
+* ``"divergence"`` (the default): the lowest point, where the loss stops falling just before it
+  climbs away: Smith's maximum for a one-cycle or cyclic schedule;
+* ``"steepest"``: where the loss falls fastest against log(lr) (the first tenth skipped);
+* ``"valley"``: two thirds of the way along the longest falling sequence (fastai's idea: the
+  longest decreasing subsequence, not a contiguous run, so noise does not break it); it
+  depends on ``start_lr``, since the flat start counts as part of the valley;
 
-and the minimum as ``min_factor`` (1/10 or 1/100) of it. The result plugs into a tuning run:
-``result.lr_domain()`` is a log-uniform domain between the two (``default_space(lr_range=
-result)``), and ``result.one_cycle()`` / ``result.cyclic()`` are config entries that set the
-peak of a one-cycle or cyclic schedule of :class:`rung.torch.TrainingObjective`.
+and the minimum as ``min_factor`` (1/10 or 1/100) of it. ``result.propose(rule)`` reads another
+rule off the same curve. The result plugs into a tuning run: ``result.lr_domain()`` is a
+log-uniform domain between the two (``default_space(lr_range=result)``), and
+``result.one_cycle()`` / ``result.cyclic()`` are config entries that set the peak of a
+one-cycle or cyclic schedule of :class:`rung.torch.TrainingObjective`.
 
 :func:`momentum_range_test` runs the same short training at a fixed learning rate for each
 momentum of a band (0.9 to 0.99 by default, as Smith suggests), from the same starting
@@ -33,7 +41,7 @@ from __future__ import annotations
 import copy
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -61,6 +69,22 @@ class RangeTestResult:
     min_factor: float
     diverged: bool
     step_mode: str
+
+    def propose(self, rule: str) -> float:
+        """The maximum learning rate ``rule`` reads off this test's zero-lag curve."""
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {RULES}, got rule={rule!r}")
+        kept = [i for i, value in enumerate(self.centered) if math.isfinite(value)]
+        if not kept:
+            return self.lrs[0] if self.lrs else self.max_lr
+        lrs = np.asarray([self.lrs[i] for i in kept])
+        return float(lrs[_propose(lrs, np.asarray([self.centered[i] for i in kept]), rule)])
+
+    def with_rule(self, rule: str, min_factor: float | None = None) -> "RangeTestResult":
+        """The same test proposed by ``rule`` (and ``min_factor``, if given)."""
+        factor = self.min_factor if min_factor is None else min_factor
+        max_lr = self.propose(rule)
+        return replace(self, rule=rule, max_lr=max_lr, min_lr=max_lr * factor, min_factor=factor)
 
     def lr_domain(self) -> Domain:
         """``rung.loguniform(min_lr, max_lr)``: the learning-rate domain of a tuning run."""
@@ -112,26 +136,31 @@ class RangeTestResult:
         return ax
 
 
-def _propose(lrs: np.ndarray, smoothed: np.ndarray, rule: str) -> int:
-    """Index of the proposed maximum learning rate by ``rule``."""
-    n = len(lrs)
-    if n < 3:
-        return int(np.argmin(smoothed))
-    if rule == "divergence":
-        return int(np.nanargmin(smoothed))
-    if rule == "steepest":
-        slope = np.gradient(smoothed, np.log(lrs))
-        skip = min(max(1, n // 10), n - 2)
-        window = slope[skip:n - 1]
-        return skip + int(np.nanargmin(window))
-    # valley: the longest run of falling smoothed loss, two thirds along it
-    best_start, best_length, start = 0, 1, 0
+def _longest_fall(curve: np.ndarray) -> tuple[int, int]:
+    """First and last index of the longest strictly decreasing subsequence of ``curve``."""
+    n = len(curve)
+    length = [1] * n
+    first = list(range(n))
     for i in range(1, n):
-        if not smoothed[i] < smoothed[i - 1]:
-            start = i
-        if i - start + 1 > best_length:
-            best_start, best_length = start, i - start + 1
-    return best_start + (2 * (best_length - 1)) // 3
+        for j in range(i):
+            if curve[i] < curve[j] and length[j] + 1 > length[i]:
+                length[i], first[i] = length[j] + 1, first[j]
+    last = int(np.argmax(length))
+    return first[last], last
+
+
+def _propose(lrs: np.ndarray, curve: np.ndarray, rule: str) -> int:
+    """Index of the maximum learning rate ``rule`` proposes, read on ``curve`` up to its lowest point."""
+    lowest = int(np.argmin(curve))
+    if rule == "divergence" or lowest < 2:
+        return lowest
+    falling = curve[:lowest + 1]
+    if rule == "steepest":
+        slope = np.gradient(falling, np.log(lrs[:lowest + 1]))
+        skip = min(len(falling) // 10, lowest - 1)
+        return skip + int(np.argmin(slope[skip:lowest]))
+    first, last = _longest_fall(falling)
+    return first + (2 * (last - first)) // 3
 
 
 def centered_average(values: Sequence[float], smoothing: float) -> list[float]:
@@ -227,17 +256,21 @@ class _Snapshot:
 
 def lr_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, train_loader: Iterable, *,
                   start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, epochs: int | None = None,
-                  step_mode: str = "exp", smoothing: float = 0.98, diverge_factor: float = 4.0,
-                  rule: str = "valley", min_factor: float = 0.1,
+                  step_mode: str = "exp", smoothing: float = 0.98, window: float = 0.025,
+                  diverge_factor: float = 4.0, rule: str = "divergence", min_factor: float = 0.1,
                   device: str | torch.device | None = None) -> RangeTestResult:
     """Run the range test (see the module doc); the model and optimizer end as they started.
 
     ``epochs`` (if given) sets the number of steps to that many passes over ``train_loader``
     (which then needs a length). ``train_loader`` yields ``(inputs, targets)`` batches.
+    ``smoothing`` is the running average the stop watches; ``window`` the time constant of the
+    proposal's zero-lag curve, as a fraction of ``num_steps`` (at least one step).
     """
     if epochs is not None:
         num_steps = epochs * len(train_loader)  # type: ignore[arg-type]
     _check(start_lr, end_lr, num_steps, step_mode, smoothing, rule, min_factor, diverge_factor)
+    if not 0 <= window < 1:
+        raise ValueError(f"window must be in [0, 1) (a fraction of num_steps), got window={window!r}")
     where = torch.device(device) if device is not None else None
     snapshot = _Snapshot.take(model, optimizer)
     lrs: list[float] = []
@@ -271,7 +304,7 @@ def lr_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: C
     finally:
         snapshot.put_back(model, optimizer)
     kept = _before_blow_up(losses, diverge_factor)
-    centered = centered_average(losses[:kept], smoothing)
+    centered = centered_average(losses[:kept], 1 - 1 / max(1.0, window * num_steps))
     curve = np.asarray(centered)
     if len(curve):
         max_lr = float(np.asarray(lrs[:kept])[_propose(np.asarray(lrs[:kept]), curve, rule)])
