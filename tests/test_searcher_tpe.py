@@ -217,13 +217,15 @@ def test_parallel_suggestions_are_distinct_and_pending_ones_count_as_bad():
     assert searcher.n_observed == 24
 
     # On a small discrete space the liar spreads a batch out; without it the batch piles
-    # onto the current best region.
+    # onto the current best region (measured with the repeat check off, which on its own
+    # passes over pending configs: see the test below).
     small = {"a": rung.randint(0, 5), "b": rung.choice(["x", "y", "z"])}
 
     def distinct(constant_liar):
         total = 0
         for seed in range(5):
             searcher = TPE(small, metric="loss", seed=seed, constant_liar=constant_liar)
+            searcher._taken = lambda x: False
             run(searcher, lambda c: (c["a"] - 2) ** 2 + (c["b"] != "y"), 15)
             total += len({repr(sorted(searcher.suggest().items())) for _ in range(6)})
         return total
@@ -442,3 +444,57 @@ def test_suggestion_cost_stays_bounded_with_many_observations(monkeypatch):
     assert max(good) <= 25
     assert max(bad) == searcher.max_bad_centres  # not the 1,975+ bad observations
     assert set(scored) == {searcher.n_candidates}
+
+
+def test_configs_already_evaluated_or_pending_are_not_suggested_again():
+    """On a small integer space ``l`` concentrates on configs already evaluated; the best
+    ratio among the draws is passed over when it is one of them (or pending), as long as
+    an unseen config is among the draws (a deterministic objective repeated teaches
+    nothing)."""
+    space = {"a": rung.randint(0, 4), "b": rung.randint(0, 2)}  # 15 configs
+
+    def value(config):
+        return (config["a"] - 3) ** 2 + (config["b"] - 1) ** 2
+
+    tpe = TPE(space, metric="y", seed=3, n_initial=4)
+    seen = []
+    for _ in range(15):
+        config = tpe.suggest()
+        key = (config["a"], config["b"])
+        if len(seen) >= 4:  # the model's suggestions (random ones may repeat)
+            assert key not in seen
+        seen.append(key)
+        tpe.observe(config, {"y": value(config)})
+    assert len(set(seen[4:])) == 11
+
+    # Pending configs count too: parallel suggestions on a nearly exhausted space differ.
+    tpe = TPE(space, metric="y", seed=0, n_initial=1)
+    configs = []
+    for a in range(5):
+        for b in range(3):
+            if (a, b) not in ((3, 1), (2, 1)):
+                configs.append({"a": a, "b": b})
+                tpe.observe(configs[-1], {"y": value(configs[-1])})
+    first, second = tpe.suggest(), tpe.suggest()
+    assert {(first["a"], first["b"]), (second["a"], second["b"])} == {(3, 1), (2, 1)}
+    # Every config seen: the best candidate is taken anyway (no endless search).
+    assert tpe.suggest() in [{"a": a, "b": b} for a in range(5) for b in range(3)]
+
+
+def test_continuous_suggestions_are_unchanged_by_the_repeat_check(monkeypatch):
+    """The repeat check only passes over exact repeats: on a continuous space (where none
+    occur) the suggestions are those without the check, draw for draw."""
+    space = {"x": rung.uniform(-2.0, 2.0), "y": rung.loguniform(1e-3, 1.0), "n": rung.randint(1, 200)}
+
+    def run(check: bool) -> list[dict]:
+        tpe = TPE(space, metric="v", seed=5)
+        if not check:
+            monkeypatch.setattr(tpe, "_taken", lambda x: False)
+        out = []
+        for _ in range(30):
+            config = tpe.suggest()
+            out.append(config)
+            tpe.observe(config, {"v": (config["x"] - 0.3) ** 2 + math.log(config["y"]) ** 2 / 10})
+        return out
+
+    assert run(True) == run(False)

@@ -91,6 +91,10 @@ class Pending:
         self.n -= 1
         return True
 
+    def has(self, key: bytes) -> bool:
+        """Whether a point with this :func:`point_key` is pending."""
+        return key in self._points
+
     def points(self) -> np.ndarray:
         """All pending points, ``(n, d)``, in the order they were first suggested."""
         if not self.n:

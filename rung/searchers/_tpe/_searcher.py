@@ -39,7 +39,7 @@ from ...space import Space
 from .._base import Searcher
 from .._checks import int_at_least, one_of, positive_number
 from ._encoding import Encoding
-from ._history import History, Pending, bad_centres
+from ._history import History, Pending, bad_centres, point_key
 from ._scoring import best_candidate, with_extra_bad
 
 
@@ -194,6 +194,8 @@ class TPE(Searcher):
         self._encoding = Encoding(self.space)
         self._history = History(self._encoding.d)
         self._pending = Pending(self._encoding.d)
+        #: Keys of the configs observed or failed (``point_key`` of their unit points).
+        self._seen: set[bytes] = set()
 
     # -- state --------------------------------------------------------------------------
 
@@ -233,6 +235,7 @@ class TPE(Searcher):
         x = self.space.to_unit(config)
         self._pending.discard(x)
         self._history.add(x, value)
+        self._seen.add(point_key(x))
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
         """``config`` gave no result: no longer pending; worse than any result if
@@ -241,6 +244,7 @@ class TPE(Searcher):
             return
         x = self.space.to_unit(config)
         self._pending.discard(x)
+        self._seen.add(point_key(x))
         if self.failed_as_bad:
             self._history.add(x, math.inf)
 
@@ -262,9 +266,14 @@ class TPE(Searcher):
         best = best_candidate(
             self._encoding, good, self._good_weights(n_good), bad, bad_weights,
             prior_weight=self.prior_weight, multivariate=self.multivariate, bandwidth=self.bandwidth,
-            n_candidates=self.n_candidates, rng=self.rng,
+            n_candidates=self.n_candidates, rng=self.rng, seen=self._taken,
         )
         return self.space.from_unit(best)
+
+    def _taken(self, x: np.ndarray) -> bool:
+        """Whether candidate ``x`` decodes to a config observed, failed or pending."""
+        key = point_key(self.space.to_unit(self.space.from_unit(x)))
+        return key in self._seen or self._pending.has(key)
 
     def _good_weights(self, n_good: int) -> np.ndarray:
         """Kernel weights of the good group (the ``n_good`` best rows), mean 1: equal, or
