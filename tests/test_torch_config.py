@@ -1,6 +1,7 @@
 """rung.torch: which torch optimizer, schedule, loss, model and init a config builds, and the default space."""
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -338,3 +339,50 @@ def test_the_tuner_calls_an_objectives_rung_check_space_once_with_the_space_and_
     with pytest.raises(TypeError, match="rung_check_space must be a method"):
         _tuner(NotAMethod(), {"x": 1})
     _tuner(rt.warm(lambda config: 0.0), {"x": 1})  # no hook to forward: nothing checked
+
+
+# -- small prepared data travel to the workers with the objective ----------------------------
+def _logged_data(path):
+    def load():
+        with open(path, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return TINY
+    return load
+
+
+def test_data_prepared_in_the_tuner_travel_to_the_workers_which_then_prepare_nothing(tmp_path):
+    log = tmp_path / "loads.txt"
+    objective = rt.TrainingObjective("mlp", _logged_data(str(log)))
+    objective.fit({"epochs": 1, "layers": 1, "units_1": 4})  # e.g. a look at the data before tuning
+    space = {"lr": rung.loguniform(1e-3, 1e-1), "epochs": 1, "layers": 1, "units_1": 4, "optimizer": "sgd"}
+    result = rung.Tuner(objective, space, metric="validation_error", mode="min", searcher="random", seed=0,
+                        backend="process", n_workers=2, max_trials=4, storage=":memory:", verbose=0).run()
+    assert result.count("completed") == 4
+    assert log.read_text().split() == [str(os.getpid())]  # prepared once, here; no worker loaded it
+
+
+def test_which_data_the_pickled_objective_carries():
+    import pickle
+
+    unprepared = rt.TrainingObjective("mlp", TINY)
+    assert pickle.loads(pickle.dumps(unprepared))._prepared is None  # prepared by each worker's warm-up
+    unprepared.prepared()
+    copy = pickle.loads(pickle.dumps(unprepared))
+    assert copy._prepared is not None and copy.data_loads == 0
+    assert torch.equal(copy._prepared.train.x, unprepared._prepared.train.x)
+    named = rt.TrainingObjective("softmax", "digits")
+    assert pickle.loads(pickle.dumps(named))._prepared.train.x.shape[1:] == (1, 8, 8)  # prepared here, once
+    dataset = rt.TrainingObjective("mlp", torch.utils.data.TensorDataset(*TINY))
+    dataset.prepared()
+    assert pickle.loads(pickle.dumps(dataset))._prepared is None  # a Dataset is not copied to the workers
+
+
+def test_prepared_data_above_the_limit_stay_behind(monkeypatch):
+    import pickle
+
+    import rung.torch._objective as module
+
+    objective = rt.TrainingObjective("mlp", TINY)
+    objective.prepared()
+    monkeypatch.setattr(module, "SHIP_LIMIT_BYTES", 100)
+    assert pickle.loads(pickle.dumps(objective))._prepared is None

@@ -7,9 +7,10 @@ One call is one trial: build the model, optimizer, LR schedule and loss the conf
 checkpointed (model, optimizer, schedule, both random generators, early stopping), so a trial
 paused by ASHA or Hyperband, or restarted after a crash, continues exactly where it was.
 
-The data are prepared once per process and cached on the objective (not pickled with it):
-in the process backend the worker prepares them in :meth:`rung_warm_up` before its first
-trial, together with torch's first-use costs, so each forked trial starts warm.
+The data are prepared once per process and cached on the objective. Small tensor data (the
+named digits and MNIST-1D, or data this process already prepared) travel to the workers with
+the pickled objective; anything else each worker prepares in :meth:`rung_warm_up` before its
+first trial, together with torch's first-use costs, so each forked trial starts warm.
 """
 
 from __future__ import annotations
@@ -40,6 +41,23 @@ from ._state import TrialState
 from ._warm import one_thread, warm_torch
 
 ModelFn = Callable[..., nn.Module]
+
+#: The named data sets small enough to prepare in the tuner and send to every worker.
+SMALL_NAMED_SETS = ("digits", "mnist1d")
+#: Prepared tensor data up to this size travel to the workers with the pickled objective.
+SHIP_LIMIT_BYTES = 64 * 2**20
+
+
+def _shippable(prepared: Prepared | None) -> bool:
+    """Whether ``prepared`` is tensors only (no Dataset or DataLoader) of at most SHIP_LIMIT_BYTES."""
+    if prepared is None:
+        return False
+    size = 0
+    for part in (prepared.train, prepared.valid):
+        if part.x is None or part.y is None:
+            return False
+        size += part.x.element_size() * part.x.nelement() + part.y.element_size() * part.y.nelement()
+    return size <= SHIP_LIMIT_BYTES
 
 
 def pick_device(device: str) -> torch.device:
@@ -156,11 +174,24 @@ class TrainingObjective:
         self._test_done = False
         self.data_loads = 0  # how many times this process prepared the data (1 per worker)
 
-    # -- pickling: the cache stays in the process that made it -----------------------------
+    # -- pickling: small prepared data travel with the objective ---------------------------
     def __getstate__(self) -> dict[str, Any]:
+        """The objective for a worker: with the prepared data when they are small tensors.
+
+        A worker that receives them skips preparing them (for the named sets: importing
+        scikit-learn or generating MNIST-1D, and for every classification set the stratified
+        split, which imports scikit-learn's splitter): several CPU seconds per worker, paid
+        once here instead. The named sets ``"digits"`` and ``"mnist1d"`` are prepared here for
+        that; other data only travel if this process already prepared them (a range test or
+        :meth:`fit` before tuning) and they are tensors of at most :data:`SHIP_LIMIT_BYTES`.
+        Anything else is prepared once per worker, in its warm-up.
+        """
         state = dict(self.__dict__)
-        state["_prepared"] = None
         state["data_loads"] = 0
+        if self._prepared is None and isinstance(self.data, str) and self.data in SMALL_NAMED_SETS \
+                and self.valid_data is None:
+            self.prepared()
+        state["_prepared"] = self._prepared if _shippable(self._prepared) else None
         return state
 
     # -- data ---------------------------------------------------------------------------------
