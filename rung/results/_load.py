@@ -37,16 +37,19 @@ class StoredResult(TuningResult):
         self._deferred, self._objective = deferred, objective
         super().__init__(*args, **fields)
 
+    _trajectory_points: list[TrajectoryPoint]
+    _log_entries: list[Any] | None
+
     def _build_from_events(self) -> None:
         from ..tuner._state import RunState  # the tuner package imports this one
 
         assert self._deferred is not None and self._objective is not None
         whole = self._deferred.whole()
         state = RunState.from_log(self._objective, whole)
-        self._trajectory_points, self._log_entries = state.trajectory, whole.entries
+        self._trajectory_points, self._log_entries = state.trajectory, list(whole.entries)
         self._deferred = None
 
-    @property  # type: ignore[override]
+    @property
     def trajectory_points(self) -> list[TrajectoryPoint]:
         if self._trajectory_points is _PENDING:
             self._build_from_events()
@@ -56,7 +59,7 @@ class StoredResult(TuningResult):
     def trajectory_points(self, value: list[TrajectoryPoint]) -> None:
         self._trajectory_points = value
 
-    @property  # type: ignore[override]
+    @property
     def log_entries(self) -> list[Any] | None:
         if self._log_entries is _PENDING:
             self._build_from_events()

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 class _Mode(Protocol):
-    mode: str
+    @property
+    def mode(self) -> str: ...
 
 
 def best_trial_of(trials: Iterable[Trial], objective: _Mode) -> Trial | None:
@@ -98,37 +99,63 @@ class TuningResult:
     def trials(self) -> "pd.DataFrame":
         """One row per trial: id, status, config, final metric, timings, failure reason."""
         import pandas as pd  # imported late: trial code imports rung and should stay light
-        rows = []
-        for trial in self.trial_records:
-            row: dict[str, Any] = {
-                "trial_id": trial.trial_id,
-                "status": trial.status.value,
-                self.metric: trial.metric_value,
-                "n_reports": trial.n_reports,
-                "started": trial.started_at,
-                "ended": trial.ended_at,
-                "run_time": trial.run_time,
-                "end_reason": trial.end_reason,
-                **end_fields(trial),  # the scheduler's rung, value and threshold, in columns
-                "error": trial.error,
-            }
-            for name in self.parameter_names:
-                row[f"config/{name}"] = trial.config.get(name, math.nan)
-            rows.append(row)
-        columns = ["trial_id", "status", self.metric, "n_reports", "started", "ended", "run_time",
-                   "end_reason", *(c for c, _ in END_FIELDS), "error"] + [f"config/{name}" for name in self.parameter_names]
-        raw = {f"config/{name}": [t.config.get(name) for t in self.trial_records] for name in self.parameter_names}
-        return keep_ints(pd.DataFrame(rows, columns=columns), raw)  # a conditional int stays an int
+
+        # Built column by column (a list per column, not a dict per row): the same frame, in
+        # a fraction of the time for 100,000 trials.
+        trials = self.trial_records
+        none_ended = {column: None for column, _ in END_FIELDS}
+        ends = [end_fields(trial) if trial.end_details else none_ended for trial in trials]
+        data: dict[str, list[Any]] = {
+            "trial_id": [t.trial_id for t in trials],
+            "status": [t.status.value for t in trials],
+            self.metric: [t.metric_value for t in trials],
+            "n_reports": [t.n_reports for t in trials],
+            "started": [t.started_at for t in trials],
+            "ended": [t.ended_at for t in trials],
+            "run_time": [t.run_time for t in trials],
+            "end_reason": [t.end_reason for t in trials],
+            **{column: [end[column] for end in ends] for column, _ in END_FIELDS},  # the scheduler's rung, value, threshold
+            "error": [t.error for t in trials],
+        }
+        raw = {f"config/{name}": [t.config.get(name) for t in trials] for name in self.parameter_names}
+        for name in self.parameter_names:
+            data[f"config/{name}"] = [t.config.get(name, math.nan) for t in trials]
+        # A metric called like a fixed column: the later column wins, as in a dict per row.
+        columns = list(dict.fromkeys(["trial_id", "status", self.metric, "n_reports", "started", "ended", "run_time",
+                                      "end_reason", *(c for c, _ in END_FIELDS), "error"]
+                                     + [f"config/{name}" for name in self.parameter_names]))
+        if not trials:  # no rows: columns of dtype object, as a frame of no records has
+            return pd.DataFrame([], columns=columns)
+        return keep_ints(pd.DataFrame({column: data[column] for column in columns}, columns=columns), raw)
 
     @cached_property
     def reports(self) -> "pd.DataFrame":
         """One row per accepted report: trial id, step (1, 2, ...), elapsed time, metrics."""
         import pandas as pd
-        rows = [{"trial_id": r.trial_id, "step": r.step, "time": r.time, **r.metrics} for r in self.report_records]
-        frame = pd.DataFrame(rows)
-        if frame.empty:
-            frame = pd.DataFrame(columns=["trial_id", "step", "time", self.metric])
-        return frame
+
+        records = self.report_records
+        if not records:
+            return pd.DataFrame(columns=["trial_id", "step", "time", self.metric])
+        # Column by column, as a dict per row ``{"trial_id", "step", "time", **metrics}``
+        # would give: columns in order of first appearance, a metric named like a fixed
+        # column replacing it in the reports that have it, NaN where a report lacks a metric.
+        metrics = [r.metrics for r in records]
+        names: dict[str, None] = {}
+        last_keys = None
+        for values in metrics:
+            keys = values.keys()
+            if keys != last_keys:
+                names.update(dict.fromkeys(keys))
+                last_keys = keys
+        fixed: dict[str, list[Any]] = {"trial_id": [r.trial_id for r in records], "step": [r.step for r in records],
+                 "time": [r.time for r in records]}
+        data: dict[str, list[Any]] = {}
+        for column, base in fixed.items():
+            data[column] = [m[column] if column in m else b for m, b in zip(metrics, base)] if column in names else base
+        for name in names:
+            if name not in fixed:
+                data[name] = [m.get(name, math.nan) for m in metrics]
+        return pd.DataFrame(data)
 
     @cached_property
     def trajectory(self) -> "pd.DataFrame":

@@ -58,7 +58,7 @@ def _loads_or(row: Mapping[Any, Any], column: str, where: str, default: Any) -> 
 # Python layers around it (``loads``, ``decode``, ``raw_decode``), which cost more than the
 # scan itself for the short texts a store holds. It reads exactly one JSON value from the
 # start of a text; a text is taken only if that value ends where the text does.
-_scan = json.JSONDecoder().scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads_column(texts: Sequence[str | None], column: str, where: Callable[[int], str],
@@ -71,15 +71,16 @@ def loads_column(texts: Sequence[str | None], column: str, where: Callable[[int]
     whole (surrounding whitespace, trailing garbage, invalid JSON) goes through ``json.loads``,
     which accepts it as before or raises the same CorruptRecord, naming ``where(i)``.
     """
-    scan, values = _scan, []
+    scan = _scan
+    values: list[Any] = []
     append = values.append
     for i, text in enumerate(texts):
         if not text and default is not None:
             append(default())
             continue
         try:
-            value, end = scan(text, 0)
-            if end == len(text):
+            value, end = scan(text, 0)  # type: ignore[arg-type]  # None: TypeError, as json.loads
+            if end == len(text):  # type: ignore[arg-type]
                 append(value)
                 continue
         except (StopIteration, ValueError, TypeError):
