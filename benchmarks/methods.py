@@ -14,6 +14,10 @@
   model searchers, which also learn from intermediate reports: ``rung-bohb-asha``,
   ``rung-bohb-hyperband``, ``rung-bohb-median`` (BOHB-style TPE per rung level) and
   ``rung-mobster-asha``, ``rung-mobster-hyperband`` (a GP over config and resource).
+  Variants of the BOHB-style searcher under ASHA with its guards (issue 18) turned off one
+  at a time: ``rung-bohb-classic-asha`` (neither: BOHB's own rule, the default before
+  issue 18), ``rung-bohb-trustonly-asha`` (trust check only), ``rung-bohb-dedupeonly-asha``
+  (duplicate guard only).
   Rung levels: ``min_resource * 3**k`` up to ``max_resource`` (reduction factor 3);
   ``-hyperband`` is synchronous Hyperband. (Under asynchronous stopping Hyperband the model
   searchers took about twice as long to reach the target on mf-hartmann6-highbias, 10
@@ -92,6 +96,12 @@ MULTI_FIDELITY_SEARCHERS: dict[str, tuple[str, ...]] = {
     "bohb": ("asha", "hyperband", "median"),
     "mobster": ("asha", "hyperband", "median"),
 }
+#: The BOHB-style searcher with its guards off (name part, searcher options), under ASHA.
+BOHB_VARIANTS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "classic": (("trust_check", False), ("duplicate_guard", False)),
+    "trustonly": (("duplicate_guard", False),),
+    "dedupeonly": (("trust_check", False),),
+}
 
 
 # -- schedulers for a problem -------------------------------------------------------------
@@ -125,6 +135,8 @@ class RungMethod:
     name: str
     searcher: str
     scheduler: str = "fifo"
+    #: Keyword arguments for the searcher (variants of one algorithm).
+    options: tuple[tuple[str, Any], ...] = ()
 
     def run(self, problem: Problem, seed: int, budget: Budget) -> RunResult:
         searcher = self._searcher(problem, seed, budget)
@@ -164,7 +176,7 @@ class RungMethod:
             return Grid(space, metric=problem.metric, mode=problem.mode, seed=seed,
                         num_points=grid_points(problem, budget), shuffle=True)
         cls = searcher_classes()[self.searcher]
-        return cls(space, metric=problem.metric, mode=problem.mode, seed=seed)
+        return cls(space, metric=problem.metric, mode=problem.mode, seed=seed, **dict(self.options))
 
 
 def grid_points(problem: Problem, budget: Budget) -> int:
@@ -204,4 +216,7 @@ def methods(problem: Problem) -> list[RungMethod]:
                 for scheduler in schedulers:
                     label = scheduler.split("-")[0]
                     out.append(RungMethod(f"rung-{model}-{label}", model, scheduler))
+        if "bohb" in found:
+            for variant, options in BOHB_VARIANTS.items():
+                out.append(RungMethod(f"rung-bohb-{variant}-asha", "bohb", "asha", options))
     return out

@@ -240,3 +240,126 @@ def test_mobster_keeps_at_most_100_reports_in_its_model_with_hundreds_of_reports
         config = searcher.suggest()
         assert rung.Space(SPACE).validate(config) == config
     assert sizes and max(sizes) <= 100  # 300 reports, at most 100 in the GP
+
+
+# -- the guards of the BOHB-style searcher (issue 18) ---------------------------------------------
+from rung.searchers._bohb import kendall_z  # noqa: E402
+
+
+def test_kendall_z_is_positive_for_agreeing_rankings_and_negative_for_reversed_ones():
+    scores = list(range(10))
+    assert kendall_z(scores, scores) > 3.0
+    assert kendall_z(scores, scores[::-1]) < -3.0
+    assert kendall_z(scores, [1.0] * 10) == 0.0  # no ranking at all: no evidence
+    assert kendall_z([1, 2], [1, 2]) == 0.0  # too few
+
+
+def _guarded(seed=0, **kwargs):
+    searcher = BOHB(SPACE, metric="loss", seed=seed, min_points=4, random_fraction=0.0, **kwargs)
+    searcher.set_fidelity("epoch", LEVELS, EPOCHS)
+    return searcher
+
+
+def _feed(searcher, value, n, seed):
+    """``n`` random configs reporting ``value(x, y)`` at the first level."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        config = {"x": float(rng.random()), "y": float(rng.random())}
+        searcher.observe_partial(config, {"epoch": 1, "loss": value(config["x"], config["y"], rng)})
+
+
+def test_a_model_that_ranks_held_out_results_no_better_than_chance_is_not_used():
+    # Values are noise, unrelated to the config: the level's held-out checks show no ranking.
+    searcher = _guarded()
+    _feed(searcher, lambda x, y, rng: float(rng.random()), 40, seed=1)
+    assert len(searcher._levels[1.0].checks) == 36  # every result after the first min_points
+    assert searcher.trust(1.0) < searcher.trust_z
+    for _ in range(10):
+        searcher.suggest()
+        assert searcher.source == "random" and searcher.model_level is None
+    # The same results with the guard off: BOHB's rule fits the model on them.
+    unguarded = _guarded(trust_check=False)
+    _feed(unguarded, lambda x, y, rng: float(rng.random()), 40, seed=1)
+    unguarded.suggest()
+    assert unguarded.source == "model" and unguarded.model_level == 1.0
+
+
+def test_a_model_that_ranks_held_out_results_well_makes_the_suggestions():
+    searcher = _guarded()
+    _feed(searcher, lambda x, y, rng: (x - 0.8) ** 2 + (y - 0.2) ** 2, 40, seed=1)
+    assert searcher.trust(1.0) >= searcher.trust_z
+    suggested = []
+    for _ in range(10):
+        config = searcher.suggest()
+        assert searcher.source == "model" and searcher.model_level == 1.0
+        suggested.append((config["x"], config["y"]))
+    assert np.median([x for x, _ in suggested]) > 0.6 and np.median([y for _, y in suggested]) < 0.4
+
+
+def test_trust_is_per_level_and_the_model_stays_at_the_highest_trusted_one():
+    searcher = _guarded()
+    rng = np.random.default_rng(4)
+    for _ in range(40):  # level 1 ranks well, level 3 is noise
+        config = {"x": float(rng.random()), "y": float(rng.random())}
+        searcher.observe_partial(config, {"epoch": 1, "loss": config["x"]})
+        searcher.observe_partial(config, {"epoch": 3, "loss": float(rng.random())})
+    assert searcher.trusted(1.0) and not searcher.trusted(3.0)
+    searcher.suggest()
+    assert searcher.model_level == 1.0
+
+
+def _table(x, y):
+    """A table answering with the nearest of a 5 x 5 grid of configs, like the tabulated problems."""
+    gx, gy = round(x * 4) / 4, round(y * 4) / 4
+    return (gx - 0.75) ** 2 + (gy - 0.25) ** 2
+
+
+def test_duplicate_guard_learns_the_resolution_from_identical_results_and_screens_candidates():
+    searcher = _guarded()
+    rng = np.random.default_rng(2)
+    for _ in range(40):
+        config = {"x": float(rng.random()), "y": float(rng.random())}
+        for epoch in (1, 3):
+            searcher.observe_partial(config, {"epoch": epoch, "loss": _table(config["x"], config["y"]) + 1 / epoch})
+    radius = searcher.exclusion_radius
+    assert 0 < radius < 0.25 * math.sqrt(2)  # within a grid cell
+    assert len(searcher.duplicate_distances) >= 10
+    tried = np.array(list(searcher._tried.values()))
+    for _ in range(15):
+        config = searcher.suggest()
+        x = np.array([config["x"], config["y"]])
+        if searcher.source == "model":
+            assert np.min(np.linalg.norm(tried - x, axis=1)) >= radius
+        else:
+            assert searcher.source == "screened"
+        tried = np.vstack([tried, x])
+
+
+def test_duplicate_guard_needs_two_identical_levels_and_stays_off_on_continuous_objectives():
+    one_level = _guarded()
+    rng = np.random.default_rng(2)
+    for _ in range(40):  # identical values at the first level only: ties by chance, not copies
+        config = {"x": float(rng.random()), "y": float(rng.random())}
+        one_level.observe_partial(config, {"epoch": 1, "loss": _table(config["x"], config["y"])})
+    assert one_level.exclusion_radius == 0.0
+    continuous = _guarded()
+    _fill(continuous, 40, [1, 3], seed=2)
+    assert continuous.exclusion_radius == 0.0 and continuous.duplicate_distances == []
+
+
+def test_guarded_suggestions_depend_only_on_the_seed_and_the_calls():
+    runs = []
+    for _ in range(2):
+        searcher = _guarded(seed=7)
+        searcher.random_fraction = 1 / 3
+        rng = np.random.default_rng(2)
+        configs = []
+        for _ in range(30):
+            config = searcher.suggest()
+            configs.append(config)
+            for epoch in (1, 3):
+                searcher.observe_partial(config, {"epoch": epoch, "loss": _table(config["x"], config["y"]) + 1 / epoch})
+            if rng.random() < 0.3:
+                searcher.observe_partial(config, {"epoch": 9, "loss": _table(config["x"], config["y"])})
+        runs.append(configs)
+    assert runs[0] == runs[1]

@@ -14,8 +14,29 @@ ASHA, Hyperband and successive halving give their rung levels; stopping policies
 the resource field, and every distinct resource value is then a level. With a FIFO
 scheduler nothing is set, and BOHB is TPE on final results with a random fraction.
 
+Two guards, on by default, keep the model from doing worse than random configs under ASHA
+(rung's issue 18: on LCBench and XGBoost tables BOHB-style search ended below random
+search, because it spent most of its budget training copies of one config to the end):
+
+* **Trust check** (``trust_check``): a level's model makes suggestions only once it has
+  ranked held-out results better than chance. Each result that arrives at a level whose
+  model exists is first scored by that model (``log l - log g`` from the level's data
+  before this result), then recorded; the level is *trusted* while Kendall's tau between
+  those scores and the results' quality, over its latest :data:`TRUST_WINDOW` checks,
+  is significantly positive (one-sided normal test, ``z >= trust_z``, at least
+  ``min_checks`` checks). The model is fitted on the highest trusted level with enough
+  data; with none, suggestions are random (ASHA with random configs).
+* **Duplicate guard** (``duplicate_guard``): two configs whose results are identical at
+  every level both reached (at least two) are the same point of the objective (a table
+  answering with its nearest row, a parameter that does nothing). The median distance
+  between such pairs is the objective's resolution; model candidates closer than that to
+  any config already tried or pending are dropped, and when every candidate is dropped
+  the suggestion is random. Without identical results (any noisy or continuous
+  objective) the radius stays 0 and nothing is dropped.
+
 The density code is TPE's, from :mod:`._tpe`: its encoding, sorted history and pending
-configs, densities, and the scoring of candidates (:func:`._tpe._scoring.best_candidate`).
+configs, densities and bad-group subsampling; the candidate scoring is repeated here so
+that candidates can be screened.
 """
 
 from __future__ import annotations
@@ -32,11 +53,67 @@ from ._checks import fraction, int_at_least, positive_number
 from ._fidelity_levels import Fidelity
 from ._tpe._encoding import Encoding
 from ._tpe._history import History, Pending, bad_centres, point_key
-from ._tpe._scoring import best_candidate, with_extra_bad
+from ._tpe._scoring import with_extra_bad
 
 
 #: Failed configs kept for the bad group (the most recent): bounds the cost of a suggestion.
 _MAX_FAILED = 64
+#: The trust check of a level looks at its latest this many held-out checks.
+TRUST_WINDOW = 50
+#: Relative tolerance under which two results count as identical (duplicate guard).
+_SAME = 1e-12
+
+
+def kendall_z(scores: Sequence[float], quality: Sequence[float]) -> float:
+    """Normal score of Kendall's tau-b between ``scores`` and ``quality`` (0 if undefined).
+
+    Positive when higher scores go with higher quality. The variance is the no-ties null
+    variance ``2 (2n + 5) / (9 n (n - 1))``; with ties tau-b is smaller, so the test is
+    conservative. Pure numpy, O(n^2) for the small windows it gets.
+    """
+    a = np.asarray(scores, dtype=float)
+    b = np.asarray(quality, dtype=float)
+    n = len(a)
+    if n < 3:
+        return 0.0
+    da = np.sign(a[:, None] - a[None, :])
+    db = np.sign(b[:, None] - b[None, :])
+    upper = np.triu_indices(n, 1)
+    concordance = float(np.sum(da[upper] * db[upper]))
+    ties_a = float(np.sum(da[upper] != 0))
+    ties_b = float(np.sum(db[upper] != 0))
+    if ties_a == 0 or ties_b == 0:
+        return 0.0
+    tau = concordance / math.sqrt(ties_a * ties_b)
+    return tau / math.sqrt(2.0 * (2 * n + 5) / (9.0 * n * (n - 1)))
+
+
+def _distances(points: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Euclidean distances ``(n, m)`` between unit points, NaN meaning inactive.
+
+    A coordinate active in both points counts its difference; active in one only, 1 (as
+    far as the cube allows); inactive in both, 0. Computed with matrix products (the
+    squares expand into sums of per-point terms), so screening stays cheap with thousands
+    of tried configs.
+    """
+    a_on = (~np.isnan(points)).astype(float)
+    b_on = (~np.isnan(others)).astype(float)
+    a = np.nan_to_num(points)
+    b = np.nan_to_num(others)
+    squared = ((a_on * a * a) @ b_on.T + a_on @ (b_on * b * b).T - 2.0 * (a_on * a) @ (b_on * b).T
+               + a_on.sum(axis=1)[:, None] + b_on.sum(axis=1)[None, :] - 2.0 * a_on @ b_on.T)
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+def _sorted_history(x: np.ndarray, y: np.ndarray) -> History:
+    """A :class:`History` holding rows already sorted by value, filled in one copy
+    (adding them one by one costs a binary search and a call each)."""
+    history = History(x.shape[1], capacity=max(64, len(y)))
+    history._x[: len(y)] = x
+    history._y[: len(y)] = y
+    history.n = len(y)
+    history.n_finite = int(np.isfinite(y).sum())
+    return history
 
 
 class _Level:
@@ -45,6 +122,9 @@ class _Level:
     def __init__(self, d: int) -> None:
         self.history = History(d)
         self.keys: set[bytes] = set()  # configs recorded here (one value per config)
+        self.values: dict[bytes, float] = {}  # each config's value here (duplicate guard)
+        #: (model score before the result was recorded, result quality), arrival order.
+        self.checks: list[tuple[float, float]] = []
 
 
 class BOHB(Searcher):
@@ -92,6 +172,14 @@ class BOHB(Searcher):
     lower_as_bad:
         Configs reported only below the model's level join its bad group (a departure from
         BOHB, which fits each level on its own data; see :meth:`_with_lower`).
+    trust_check, min_checks, trust_z:
+        The trust check (module docstring): a level's model is used only once at least
+        ``min_checks`` of its held-out checks give a Kendall-tau z score of at least
+        ``trust_z`` (1.645: one-sided 5 %). ``trust_check=False``: BOHB's rule, the
+        highest level with ``min_points`` results.
+    duplicate_guard:
+        Drop model candidates within the objective's observed resolution of a config
+        already tried (module docstring).
     """
 
     def __init__(
@@ -113,6 +201,10 @@ class BOHB(Searcher):
         max_bad_centres: int | None = 256,
         constant_liar: bool = True,
         lower_as_bad: bool = True,
+        trust_check: bool = True,
+        min_checks: int = 6,
+        trust_z: float = 1.645,
+        duplicate_guard: bool = True,
     ) -> None:
         super().__init__(space, metric=metric, mode=mode, seed=seed)
         self._set_starting_points(points_to_evaluate)
@@ -130,12 +222,23 @@ class BOHB(Searcher):
         self.multivariate = bool(multivariate)
         self.constant_liar = bool(constant_liar)
         self.lower_as_bad = bool(lower_as_bad)
+        self.trust_check = bool(trust_check)
+        self.min_checks = int_at_least("min_checks", min_checks, 3)
+        self.trust_z = float(trust_z)
+        self.duplicate_guard = bool(duplicate_guard)
         self.fidelity = Fidelity(resource_attr)
         self._levels: dict[float, _Level] = {}
         self._pending = Pending(d)
         self._failed: list[np.ndarray] = []
         #: Level the last model suggestion was fitted on (None: random), for tests and logs.
         self.model_level: float | None = None
+        #: Where the last suggestion came from: "start", "random", "model", or "screened"
+        #: (random because the duplicate guard dropped every model candidate).
+        self.source = "random"
+        # Every config suggested or recorded (unit points by key): what the guard screens.
+        self._tried: dict[bytes, np.ndarray] = {}
+        # Distances between configs found identical (duplicate guard), in order found.
+        self.duplicate_distances: list[float] = []
 
     # -- the contract ---------------------------------------------------------------------
 
@@ -151,19 +254,28 @@ class BOHB(Searcher):
         """Starting points, then random with probability ``random_fraction`` or while no
         level has ``min_points`` results, else the model's pick at the highest such level."""
         config = self._next_starting_point()
+        self.source = "start"
         if config is None:
             # One draw per suggestion whatever happens, so the stream of random numbers does
             # not depend on which branch earlier suggestions took.
             explore = self.rng.random() < self.random_fraction
             level = self._model_level()
+            self.model_level = None
+            self.source = "random"
             if explore or level is None or self._encoding.d == 0:
-                self.model_level = None
                 config = self.space.sample(self.rng)
             else:
-                self.model_level = level
                 config = self._model_suggestion(level)
+                if config is None:
+                    self.source = "screened"
+                    config = self.space.sample(self.rng)
+                else:
+                    self.model_level = level
+                    self.source = "model"
         if self._encoding.d:
-            self._pending.add(self.space.to_unit(config))
+            x = self.space.to_unit(config)
+            self._pending.add(x)
+            self._tried.setdefault(point_key(x), x)
         return config
 
     def observe_partial(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
@@ -209,6 +321,26 @@ class BOHB(Searcher):
         """Number of results with a finite value at each level, lowest level first."""
         return {level: self._levels[level].history.n_finite for level in sorted(self._levels)}
 
+    def trust(self, level: float) -> float:
+        """The level's trust statistic: Kendall-tau z score of its latest held-out checks
+        (0 with fewer than ``min_checks``)."""
+        entry = self._levels.get(level)
+        if entry is None or len(entry.checks) < self.min_checks:
+            return 0.0
+        window = entry.checks[-TRUST_WINDOW:]
+        return kendall_z([c[0] for c in window], [c[1] for c in window])
+
+    def trusted(self, level: float) -> bool:
+        """Whether the level's model may make suggestions (always, without the check)."""
+        return not self.trust_check or self.trust(level) >= self.trust_z
+
+    @property
+    def exclusion_radius(self) -> float:
+        """The duplicate guard's radius: median distance between identical configs (0: none)."""
+        if not self.duplicate_guard or not self.duplicate_distances:
+            return 0.0
+        return float(np.median(self.duplicate_distances))
+
     @property
     def n_pending(self) -> int:
         return self._pending.n
@@ -226,8 +358,36 @@ class BOHB(Searcher):
         key = point_key(x)
         if key in entry.keys:
             return  # already recorded here (the final result repeats the last report)
+        if self.trust_check and math.isfinite(value) and entry.history.n_finite >= self.min_points:
+            # Held out: scored by the level's model before the model sees it.
+            entry.checks.append((self._score(level, x), -value))
         entry.keys.add(key)
+        entry.values[key] = value
         entry.history.add(x, value)
+        self._tried.setdefault(key, x)
+        if self.duplicate_guard and math.isfinite(value):
+            self._find_duplicate(x, key, level, value)
+
+    def _find_duplicate(self, x: np.ndarray, key: bytes, level: float, value: float) -> None:
+        """Record the distance to the nearest other config with identical results at every
+        level both reached, once they share exactly two levels (each pair counts once;
+        one level alone could tie by chance, e.g. an accuracy on a small validation set)."""
+        entry = self._levels[level]
+        tolerance = _SAME * max(1.0, abs(value))
+        same = [other for other, v in entry.values.items() if other != key and abs(v - value) <= tolerance]
+        if not same:
+            return
+        best: float | None = None
+        for other in same:
+            shared = [lv for lv in self._levels.values() if key in lv.values and other in lv.values]
+            if len(shared) != 2:  # fewer: not yet evidence; more: this pair was counted before
+                continue
+            if any(abs(lv.values[key] - lv.values[other]) > _SAME * max(1.0, abs(lv.values[key])) for lv in shared):
+                continue
+            distance = float(_distances(x[None, :], self._tried[other][None, :])[0, 0])
+            best = distance if best is None else min(best, distance)
+        if best is not None and best > 0:
+            self.duplicate_distances.append(best)
 
     def _with_lower(self, level: float) -> History:
         """The level's history followed by every config seen only below it (as ``+inf``).
@@ -239,45 +399,93 @@ class BOHB(Searcher):
         tried, which is what ``l`` must stand out from.
         """
         top = self._levels[level]
-        merged = History(self._encoding.d, capacity=max(64, top.history.n))
-        for x, y in zip(top.history.x, top.history.y):
-            merged.add(x, y)  # already sorted: appends
+        rows = [top.history.x]
         seen = set(top.keys)
         for lower in sorted((k for k in self._levels if k < level), reverse=True):
-            for x in self._levels[lower].history.x:
-                key = point_key(x)
-                if key not in seen:
-                    seen.add(key)
-                    merged.add(x, math.inf)  # +inf sorts last: appends
-        return merged
+            history = self._levels[lower].history
+            keys = [point_key(x) for x in history.x]
+            fresh = [i for i, key in enumerate(keys) if key not in seen]
+            seen.update(keys)
+            if fresh:
+                rows.append(history.x[fresh])
+        x = np.vstack(rows)
+        y = np.concatenate([top.history.y, np.full(len(x) - top.history.n, math.inf)])
+        return _sorted_history(x, y)
 
     def _model_level(self) -> float | None:
-        """The highest level with at least ``min_points`` results."""
+        """The highest level with at least ``min_points`` results that is trusted."""
         for level in sorted(self._levels, reverse=True):
-            if self._levels[level].history.n_finite >= self.min_points:
+            if self._levels[level].history.n_finite >= self.min_points and self.trusted(level):
                 return level
         return None
 
     # -- the model ------------------------------------------------------------------------
 
-    def _model_suggestion(self, level: float) -> dict[str, Any]:
+    def _densities(self, level: float, rng: np.random.Generator, extra_bad: bool) -> tuple[Any, Any]:
+        """The good and bad Parzen densities of ``level`` (``l`` and ``g``)."""
+        from ._tpe._parzen import Parzen  # loads scipy: only once a model is needed
+
         history = self._levels[level].history
         n = history.n_finite
         n_good = min(max(math.ceil(self.gamma * n), 1), self.max_good, n - 1)
         good = history.x[:n_good]
         if self.lower_as_bad:
             history = self._with_lower(level)
-        bad, bad_weights = bad_centres(history, n_good, self.max_bad_centres, self.rng)
-        extra = list(self._failed)
-        if self.constant_liar and self._pending.n:
-            extra.extend(self._pending.points())
-        bad, bad_weights = with_extra_bad(bad, bad_weights, extra)
-        best = best_candidate(
-            self._encoding, good, np.ones(n_good), bad, bad_weights,
-            prior_weight=self.prior_weight, multivariate=self.multivariate, bandwidth="scott",
-            n_candidates=self.n_candidates, rng=self.rng,
-        )
-        return self.space.from_unit(best)
+        bad, bad_weights = bad_centres(history, n_good, self.max_bad_centres, rng)
+        if extra_bad:
+            extra = list(self._failed)
+            if self.constant_liar and self._pending.n:
+                extra.extend(self._pending.points())
+            bad, bad_weights = with_extra_bad(bad, bad_weights, extra)
+        l = Parzen(self._encoding, good, np.ones(n_good), self.prior_weight, self.multivariate, "scott")
+        g = Parzen(self._encoding, bad, bad_weights, self.prior_weight, self.multivariate, "scott")
+        return l, g
+
+    def _log_ratio(self, l: Any, g: Any, x: np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """``log l - log g`` at candidates ``x`` (multivariate: one per candidate; univariate:
+        one per candidate and column)."""
+        if self.multivariate:
+            active = self._encoding.active(x)
+            return l.log_density(x, bins, active) - g.log_density(x, bins, active)
+        return l.log_density(x, bins) - g.log_density(x, bins)
+
+    def _score(self, level: float, x: np.ndarray) -> float:
+        """The level's model score of one config (the trust check's prediction).
+
+        The densities are the suggestion's, without pending and failed configs (the
+        check asks how the model ranks results, not where it would send a worker); the
+        bad group's subsample draws from a generator of its own, so checks leave the
+        suggestion stream untouched.
+        """
+        l, g = self._densities(level, np.random.default_rng(len(self._levels[level].keys)), extra_bad=False)
+        point = np.nan_to_num(np.asarray(x, dtype=float)[None, :], nan=0.5)
+        bins = self._encoding.snap(point)
+        ratio = self._log_ratio(l, g, point, bins)
+        return float(np.sum(ratio))
+
+    def _model_suggestion(self, level: float) -> dict[str, Any] | None:
+        """The best of ``n_candidates`` draws from ``l`` by ``l / g``, among the draws the
+        duplicate guard keeps; None when it keeps none."""
+        l, g = self._densities(level, self.rng, extra_bad=True)
+        x, bins = l.sample(self.rng, self.n_candidates)
+        score = self._log_ratio(l, g, x, bins)
+        if not self.multivariate:
+            best = x[np.argmax(score, axis=0), np.arange(self._encoding.d)]
+            return None if self._screened(best[None, :])[0] else self.space.from_unit(best)
+        score = np.where(self._screened(x), -np.inf, score)
+        if not np.isfinite(score).any():
+            return None
+        return self.space.from_unit(x[int(np.argmax(score))])
+
+    def _screened(self, x: np.ndarray) -> np.ndarray:
+        """Which candidates lie within the exclusion radius of a config already tried."""
+        radius = self.exclusion_radius
+        if radius <= 0 or not self._tried:
+            return np.zeros(len(x), dtype=bool)
+        points = np.where(self._encoding.active(x), x, np.nan)
+        tried = np.array(list(self._tried.values()))
+        near: np.ndarray = (_distances(points, tried) < radius).any(axis=1)
+        return near
 
     def __repr__(self) -> str:
         return (
