@@ -7,12 +7,16 @@ then ``python benchmarks/scale.py measure [--store PATH]``.
 space, SQLite store) and reports the tuner's peak resident memory (``ru_maxrss``), the wall
 clock, and the decision time per trial in windows of the run (so a slowdown with the
 number of observations shows). ``measure`` times ``rung.load`` in a fresh interpreter and
-``rung show`` as a user runs it (a subprocess of the CLI), each three times.
+``rung show`` as a user runs it (a subprocess of the CLI), each three times, with the wall
+clock and the CPU time (user + sys) of each run and the load average. The subprocesses
+import ``rung`` from ``sys.path`` as a user's would: run from another directory with
+``PYTHONPATH=<checkout>`` to measure another version of rung on the same store.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -65,19 +69,43 @@ def make(args: argparse.Namespace) -> None:
         previous = mark
 
 
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(command: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``command``; its output, wall-clock seconds and CPU seconds (user + sys, which a
+    busy machine inflates less than the wall clock)."""
+    cpu, started = _child_cpu(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    return done, time.perf_counter() - started, _child_cpu() - cpu
+
+
 def measure(args: argparse.Namespace) -> None:
-    code = ("import time; t = time.perf_counter(); import rung; r = rung.load({name!r}, storage={store!r}); "
-            "print(len(r.trial_records), time.perf_counter() - t)").format(name=NAME, store=args.store)
-    for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-        print(f"rung.load (import included): {float(out[1]):.2f} s for {int(out[0]):,} trials")
+    touch = {"load": "len(r.trial_records)", "load+trials": "len(r.trials)"}
+    where = subprocess.run([sys.executable, "-c", "import rung; print(rung.__file__)"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; the commands import {where}")
+    for what, expression in touch.items():
+        code = ("import time; t = time.perf_counter(); import rung; r = rung.load({name!r}, storage={store!r}); "
+                "n = {expression}; print(n, time.perf_counter() - t)").format(name=NAME, store=args.store,
+                                                                              expression=expression)
+        for _ in range(args.repeat):
+            done, _, cpu = _timed([sys.executable, "-c", code])
+            if done.returncode:
+                sys.exit(done.stderr[-2000:])
+            out = done.stdout.split()
+            label = "rung.load" if what == "load" else "rung.load, then result.trials"
+            print(f"{label} (import included): {float(out[1]):.2f} s wall, {cpu:.2f} s CPU for {int(out[0]):,} trials")
     cli = [str(Path(sys.executable).with_name("rung")), "show", NAME, "--storage", args.store]
-    for _ in range(3):
-        started = time.perf_counter()
-        done = subprocess.run(cli, capture_output=True, text=True)
-        print(f"rung show: {time.perf_counter() - started:.2f} s (exit {done.returncode}, {len(done.stdout.splitlines())} lines)")
+    for _ in range(args.repeat):
+        done, wall, cpu = _timed(cli)
+        print(f"rung show: {wall:.2f} s wall, {cpu:.2f} s CPU (exit {done.returncode}, "
+              f"{len(done.stdout.splitlines())} lines)")
         if done.returncode:
             print(done.stderr[-2000:])
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
@@ -86,6 +114,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100_000)
     parser.add_argument("--searcher", default="auto")
     parser.add_argument("--store", default="/tmp/rung-scale/rung.db")
+    parser.add_argument("--repeat", type=int, default=3, help="measure: runs of each command")
     args = parser.parse_args()
     Path(args.store).parent.mkdir(parents=True, exist_ok=True)
     (make if args.what == "make" else measure)(args)

@@ -46,7 +46,7 @@ class StoredResult(TuningResult):
         assert self._deferred is not None and self._objective is not None
         whole = self._deferred.whole()
         state = RunState.from_log(self._objective, whole)
-        self._trajectory_points, self._log_entries = state.trajectory, list(whole.entries)
+        self._trajectory_points, self._log_entries = state.trajectory, whole.entries
         self._deferred = None
 
     @property

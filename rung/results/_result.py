@@ -117,9 +117,14 @@ class TuningResult:
             **{column: [end[column] for end in ends] for column, _ in END_FIELDS},  # the scheduler's rung, value, threshold
             "error": [t.error for t in trials],
         }
-        raw = {f"config/{name}": [t.config.get(name) for t in trials] for name in self.parameter_names}
+        configs = [t.config for t in trials]
+        raw: dict[str, list[Any]] = {}  # the values, None where inactive, of the columns with gaps
         for name in self.parameter_names:
-            data[f"config/{name}"] = [t.config.get(name, math.nan) for t in trials]
+            column = data[f"config/{name}"] = [config.get(name, math.nan) for config in configs]
+            if any(name not in config for config in configs):
+                raw[f"config/{name}"] = [config.get(name) for config in configs]
+            elif any(value is None for value in column):  # a None value, not a gap: as before
+                raw[f"config/{name}"] = column
         # A metric called like a fixed column: the later column wins, as in a dict per row.
         columns = list(dict.fromkeys(["trial_id", "status", self.metric, "n_reports", "started", "ended", "run_time",
                                       "end_reason", *(c for c, _ in END_FIELDS), "error"]
