@@ -95,6 +95,8 @@ def test_a_multi_fidelity_scheduler_makes_auto_pick_the_multi_fidelity_searcher(
     tuner.run()
     assert tuner.searcher.chosen.name == "bohb"
     assert type(tuner.searcher.delegate) is SEARCHERS["bohb"]
+    # With both guards of issue 18: models only once they rank held-out results, no copies.
+    assert tuner.searcher.delegate.trust_check and tuner.searcher.delegate.duplicate_guard
 
 
 def test_auto_resumes_like_any_searcher(tmp_path, monkeypatch):

@@ -46,7 +46,11 @@ def choose_searcher(space: Space, multi_fidelity: bool, available: Iterable[str]
 
     - Multi-fidelity scheduler: the BOHB-style searcher (TPE densities per rung level),
       which beat TPE learning from final results only under ASHA on rung's multi-fidelity
-      suite; plain TPE when BOHB is not available.
+      suite, with its two guards on (:mod:`._bohb`): a level's model suggests only once it
+      ranks held-out results better than chance (until then ASHA gets random configs),
+      and candidates within the objective's observed resolution of a tried config are
+      dropped (on tables answering with the nearest row, BOHB without them spent most of
+      its budget retraining one config, issue 18); plain TPE when BOHB is not available.
     - Conditional parameters, or more than :data:`GP_MAX_DIMENSIONS` tunable parameters, or
       only categorical ones: TPE, whose densities are defined only where a parameter exists
       and cost the same at any dimension.
@@ -56,7 +60,8 @@ def choose_searcher(space: Space, multi_fidelity: bool, available: Iterable[str]
     tunable = space.tunable_names
     if multi_fidelity and "bohb" in names:
         return Choice("bohb", "a multi-fidelity scheduler reports intermediate results: "
-                              "density models per rung level (BOHB-style)")
+                              "density models per rung level (BOHB-style), each used once it ranks "
+                              "held-out results better than chance")
     if multi_fidelity:
         return Choice("tpe", "a multi-fidelity scheduler is in charge; TPE learns from finished trials")
     conditional = [name for name in space.names if space[name].conditions]

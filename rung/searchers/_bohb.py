@@ -484,8 +484,7 @@ class BOHB(Searcher):
             return np.zeros(len(x), dtype=bool)
         points = np.where(self._encoding.active(x), x, np.nan)
         tried = np.array(list(self._tried.values()))
-        near: np.ndarray = (_distances(points, tried) < radius).any(axis=1)
-        return near
+        return np.asarray((_distances(points, tried) < radius).any(axis=1), dtype=bool)
 
     def __repr__(self) -> str:
         return (
