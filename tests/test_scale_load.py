@@ -297,3 +297,25 @@ def test_a_corrupt_event_payload_fails_load_at_once(tmp_path):
     with pytest.raises(CorruptRecord, match=r"event seq [0-9]+ of trial [0-9]+ \(table rung_events\): column .payload. is not valid JSON"):
         rung.load(name, storage=store)
     store.dispose()
+
+
+@pytest.mark.parametrize("top", [None, 9])
+def test_rung_show_of_a_large_experiment_lists_the_best_of_the_whole_table(tmp_path, capsys, top):
+    from rung.cli import main as cli_main
+    from rung.cli._inspect import SHOW_ALL_UP_TO, SHOW_BEST
+
+    path = tmp_path / "s.db"
+    store = SQLStorage(path)
+    name = scripted(store, SHOW_ALL_UP_TO + 30, seed=5)
+    store.dispose()
+    whole = rung.load(name, storage=path)
+    expected = ranked_trials(list(whole.trial_records), whole.metric, whole.mode, top or SHOW_BEST)
+    capsys.readouterr()
+    assert cli_main(["show", name, "--storage", str(path), *(["--top", str(top)] if top else [])]) == 0
+    out = capsys.readouterr().out
+    listed = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
+    assert listed == [str(t.trial_id) for t in expected]
+    assert f"(trial {whole.best_trial.trial_id})" in out
+    counts = view_of_result(whole).counts
+    assert ", ".join(f"{n} {status}" for status, n in counts.items()) in out
+    assert (f"the best {SHOW_BEST} shown" in out) == (top is None)
