@@ -1,7 +1,8 @@
 """Does the range test's learning rate, in a one-cycle schedule, match a 20-trial search over a constant rate?
 
 Usage: ``python benchmarks/torch_range_test.py [--seeds 0 1 2 3 4] [--problems lenet-digits mlp-mnist1d]
-[--steps 100] [--rules divergence] [--json FILE]``
+[--steps 100] [--rules divergence] [--phase both|arms|search] [--json FILE]`` (``--phase`` with
+``--json``: the cheap range-test arms and the searches can run apart and add up in one file)
 
 For each problem and seed (the seed sets the validation split, the initialization and the
 shuffling), with SGD + momentum 0.9 and the same number of epochs for both arms:
@@ -44,22 +45,29 @@ PROBLEMS = {
 BASE = {"optimizer": "momentum", "momentum": 0.9}
 
 
-def run_problem(name: str, seed: int, steps: list[int], rules: list[str]) -> dict:
-    """The search once, then per step count one range test and one one-cycle run per rule."""
+def problem_config(name: str, seed: int) -> tuple[rung.torch.TrainingObjective, dict]:
     model, data, epochs, fixed = PROBLEMS[name]
-    objective = rung.torch.TrainingObjective(model, data, seed=seed)
-    config = {**BASE, **fixed, "epochs": epochs, "seed": seed}
+    return rung.torch.TrainingObjective(model, data, seed=seed), {**BASE, **fixed, "epochs": epochs, "seed": seed}
+
+
+def run_search(name: str, seed: int) -> dict:
+    """The search arm: 20 trials over the constant learning rate, one worker process."""
+    objective, config = problem_config(name, seed)
     started = time.perf_counter()
     search = rung.Tuner(objective, {**config, "lr": rung.loguniform(1e-4, 1.0)}, metric="validation_error",
                         mode="min", max_trials=20, n_workers=1, seed=seed, storage=":memory:", verbose=0).run()
-    row: dict = {
-        "seed": seed,
+    return {
         "search_error": search.best_value,
         "search_lr": search.best_config["lr"],
         "search_s": round(time.perf_counter() - started, 1),
         "search_epochs": int(search.reports.groupby("trial_id")["epoch"].max().sum()),
-        "arms": {},
     }
+
+
+def run_arms(name: str, seed: int, steps: list[int], rules: list[str]) -> dict:
+    """Per step count one range test, then one one-cycle run per distinct proposal of ``rules``."""
+    objective, config = problem_config(name, seed)
+    arms: dict = {}
     for n in steps:
         started = time.perf_counter()
         test = objective.lr_range_test(config, start_lr=1e-5, end_lr=10.0, num_steps=n)
@@ -70,29 +78,32 @@ def run_problem(name: str, seed: int, steps: list[int], rules: list[str]) -> dic
             if proposal.max_lr not in errors:
                 _, history = objective.fit({**config, **proposal.one_cycle()})
                 errors[proposal.max_lr] = history[-1]["validation_error"]
-            row["arms"][f"{rule}/{n}"] = {"max_lr": proposal.max_lr, "error": errors[proposal.max_lr],
-                                          "diverged": test.diverged, "test_steps": len(test.lrs),
-                                          "test_s": round(test_s, 1)}
-    return row
+            arms[f"{rule}/{n}"] = {"max_lr": proposal.max_lr, "error": errors[proposal.max_lr],
+                                   "diverged": test.diverged, "test_steps": len(test.lrs), "test_s": round(test_s, 1)}
+    return {"arms": arms}
 
 
-def summary(rows: dict[str, list[dict]], epochs: dict[str, int]) -> list[str]:
+def summary(rows: dict[str, dict[str, dict]]) -> list[str]:
     """The table: per problem and seed the search and every arm; then wins / ties / losses per arm."""
     lines = []
-    for name, items in rows.items():
+    for name, by_seed in rows.items():
+        items = [dict(row, seed=int(seed)) for seed, row in sorted(by_seed.items(), key=lambda kv: int(kv[0]))
+                 if "search_error" in row and "arms" in row]
+        if not items:
+            continue
         arms = list(items[0]["arms"])
-        lines.append(f"{name}: search error (best lr) | " + " | ".join(f"{arm} error (max_lr)" for arm in arms))
+        lines.append(f"{name}: seed | search error (best lr) | " + " | ".join(f"{arm} error (max_lr)" for arm in arms))
         for row in items:
             cells = [f"{row['search_error']:.3f} ({row['search_lr']:.3g})"]
             cells += [f"{row['arms'][arm]['error']:.3f} ({row['arms'][arm]['max_lr']:.3g})" for arm in arms]
-            lines.append(f"  seed {row['seed']}: " + " | ".join(cells))
+            lines.append(f"  {row['seed']} | " + " | ".join(cells))
         for arm in arms:
             diffs = [row["arms"][arm]["error"] - row["search_error"] for row in items]
             wins = sum(d < -1e-9 for d in diffs)
             ties = sum(abs(d) <= 1e-9 for d in diffs)
             lines.append(f"  {arm}: wins {wins}, ties {ties}, losses {len(diffs) - wins - ties} of {len(diffs)}; "
                          f"mean error {statistics.mean(r['arms'][arm]['error'] for r in items):.3f} vs search "
-                         f"{statistics.mean(r['search_error'] for r in items):.3f}; epochs {epochs[name]} + "
+                         f"{statistics.mean(r['search_error'] for r in items):.3f}; epochs {PROBLEMS[name][2]} + "
                          f"{items[0]['arms'][arm]['test_steps']} batches vs search "
                          f"{statistics.mean(r['search_epochs'] for r in items):.0f}")
     return lines
@@ -104,19 +115,24 @@ def main() -> None:
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS), choices=list(PROBLEMS))
     parser.add_argument("--steps", type=int, nargs="*", default=[100], help="range-test steps (one test each)")
     parser.add_argument("--rules", nargs="*", default=["divergence"], choices=list(RULES))
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--phase", choices=["both", "arms", "search"], default="both",
+                        help="run only the range-test arms or only the searches (results merge in --json)")
+    parser.add_argument("--json", type=Path, help="results file; read first, so phases run apart add up")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    rows: dict[str, list[dict]] = {}
+    rows: dict[str, dict[str, dict]] = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
     for name in args.problems:
-        rows[name] = []
         for seed in args.seeds:
-            rows[name].append(run_problem(name, seed, args.steps, args.rules))
-            print(name, json.dumps(rows[name][-1]), flush=True)
+            row = rows.setdefault(name, {}).setdefault(str(seed), {})
+            if args.phase in ("both", "arms"):
+                row.update(run_arms(name, seed, args.steps, args.rules))
+            if args.phase in ("both", "search"):
+                row.update(run_search(name, seed))
+            print(name, seed, json.dumps(row), flush=True)
             if args.json:
                 args.json.write_text(json.dumps(rows, indent=2))
     print()
-    print("\n".join(summary(rows, {name: PROBLEMS[name][2] for name in rows})))
+    print("\n".join(summary(rows)))
 
 
 if __name__ == "__main__":
