@@ -58,3 +58,26 @@ def test_open_storage_resolves_what_users_pass(tmp_path, monkeypatch):
     assert isinstance(default, SQLStorage) and default.url.endswith("rung_home/rung.db")
     monkeypatch.setenv("RUNG_STORAGE", f"sqlite:///{tmp_path / 'env.db'}")
     assert open_storage().url == f"sqlite:///{tmp_path / 'env.db'}"
+
+
+def test_the_read_path_checks_catch_a_store_that_leaves_out_running_trials_or_events():
+    from rung.storage import BestTrials, DeferredLog, LogSlice
+
+    class ForgetsRunningTrials(MemoryStorage):
+        def read_best_trials(self, experiment_id, mode, limit):
+            best = super().read_best_trials(experiment_id, mode, limit)
+            rows = [row for row in best.log.trials if row.status != "running"]
+            kept = {row.trial_id for row in rows}
+            return BestTrials(best.counts, best.last_time,
+                              LogSlice(trials=rows, entries=[e for e in best.log.entries if e.trial_id in kept],
+                                       last_seq=best.log.last_seq))
+
+    class LosesEvents(MemoryStorage):
+        def read_log_deferred(self, experiment_id):
+            log = super().read_log_deferred(experiment_id)
+            return DeferredLog(log.trials, log.reports, log.last_seq, log.last_time, lambda: [])
+
+    with pytest.raises(AssertionError, match="best_trials_equal_the_whole_log"):
+        check_storage(ForgetsRunningTrials)
+    with pytest.raises(AssertionError, match="deferred_log_equals_read_log"):
+        check_storage(LosesEvents)

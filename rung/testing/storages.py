@@ -455,6 +455,88 @@ def check_records_are_independent_copies(factory: StorageFactory, prefix: str) -
                 raise AssertionError("records are not frozen")
 
 
+def _scripted_log(storage: Storage, experiment_id: int) -> None:
+    """Trials of every status, ties, a NaN value and a running trial with reports newer than its row."""
+    recorder = storage.recorder(experiment_id)
+    now = time.time()
+    rows = [
+        _trial(0, "completed", 0.5, ended_at=now, n_reports=1),
+        _trial(1, "completed", 0.25, ended_at=now, n_reports=1),
+        _trial(2, "failed", None, ended_at=now, error="ValueError: x"),
+        _trial(3, "stopped", 0.25, ended_at=now, n_reports=1),
+        _trial(4, "paused", 0.75, n_reports=1),
+        _trial(5, "completed", math.nan, ended_at=now, n_reports=1),
+        _trial(6, "running", 0.9, n_reports=1),
+    ]
+    entries: list[ReportRecord | EventRecord] = []
+    seq = 0
+    for row in rows:
+        entries.append(EventRecord(seq, "start", row.trial_id, 1.0 + seq, {}))
+        seq += 1
+        if row.metric_value is not None:
+            entries.append(ReportRecord(seq, row.trial_id, 1, 1.0 + seq, {"loss": row.metric_value}, "continue"))
+            seq += 1
+        if row.status.value not in ("running", "paused"):
+            entries.append(EventRecord(seq, "end", row.trial_id, 1.0 + seq, {"status": row.status.value}))
+            seq += 1
+    entries.append(ReportRecord(seq, 6, 2, 1.0 + seq, {"loss": 0.1}, "continue"))  # newer than trial 6's row
+    _write(recorder, *rows, *entries)
+
+
+def check_deferred_log_equals_read_log(factory: StorageFactory, prefix: str) -> None:
+    """read_log_deferred: the trial rows and reports of read_log, the same last_seq, the
+    latest entry time (0.0 for an empty log), and whole() equal to read_log."""
+    with _opened(factory) as storage:
+        with _experiment(storage, prefix) as (_, experiment_id):
+            empty = storage.read_log_deferred(experiment_id)
+            assert empty.trials == [] and empty.reports == [] and empty.last_seq == -1, "empty deferred log"
+            assert empty.last_time == 0.0, f"last_time of an empty log: {empty.last_time!r}"
+            _scripted_log(storage, experiment_id)
+            log = storage.read_log(experiment_id)
+            deferred = storage.read_log_deferred(experiment_id)
+            _assert_same(deferred.trials, log.trials, "deferred trial rows")
+            _assert_same(deferred.reports, log.reports, "deferred reports")
+            assert deferred.last_seq == log.last_seq, f"deferred last_seq {deferred.last_seq} != {log.last_seq}"
+            assert deferred.last_time == max(e.time for e in log.entries), f"deferred last_time {deferred.last_time}"
+            _assert_same(deferred.outcomes.entries, log.reports, "outcomes() entries")
+            whole = deferred.whole()
+            _assert_same(whole.entries, log.entries, "whole() entries")
+            _assert_same(whole.trials, log.trials, "whole() trials")
+            assert deferred.whole() is whole, "whole() decodes once and keeps the result"
+
+
+def check_best_trials_equal_the_whole_log(factory: StorageFactory, prefix: str) -> None:
+    """read_best_trials: counts by status and latest time of the whole log, and exactly the
+    rows and entries of the ``limit`` best finished trials plus every running one."""
+    with _opened(factory) as storage:
+        with _experiment(storage, prefix) as (_, experiment_id):
+            _scripted_log(storage, experiment_id)
+            log = storage.read_log(experiment_id)
+            counts: dict[str, int] = {}
+            for row in log.trials:
+                counts[row.status] = counts.get(row.status, 0) + 1
+            # ranked by value, ties to the lower id, failed, running and NaN-valued rows left out
+            expected_ranked = {"min": [1, 3, 0, 4], "max": [4, 0, 1, 3]}
+            for mode, ranking in expected_ranked.items():
+                for limit in (1, 2, 3, 10):
+                    best = storage.read_best_trials(experiment_id, mode, limit)
+                    assert best.counts == counts, f"counts {best.counts} != {counts}"
+                    assert best.last_time == max(e.time for e in log.entries), f"last_time {best.last_time}"
+                    chosen = set(ranking[:limit]) | {6}
+                    assert {row.trial_id for row in best.log.trials} == chosen, \
+                        f"mode={mode} limit={limit}: trials {sorted(r.trial_id for r in best.log.trials)}, " \
+                        f"expected {sorted(chosen)}"
+                    _assert_same(best.log.trials, [r for r in log.trials if r.trial_id in chosen], "chosen rows")
+                    _assert_same(best.log.entries, [e for e in log.entries if e.trial_id in chosen], "chosen entries")
+            for bad in (0, -1, 1.5, True):
+                try:
+                    storage.read_best_trials(experiment_id, "min", bad)  # type: ignore[arg-type]
+                except ValueError:
+                    pass
+                else:
+                    raise AssertionError(f"read_best_trials accepted limit={bad!r}")
+
+
 STORAGE_CHECKS: list[tuple[str, Check]] = [
     ("create_and_get", check_create_and_get),
     ("missing_and_duplicate_names", check_missing_and_duplicate_names),
@@ -467,6 +549,8 @@ STORAGE_CHECKS: list[tuple[str, Check]] = [
     ("read_log_order_and_after_seq", check_read_log_order_and_after_seq),
     ("incremental_reads", check_incremental_reads),
     ("logs_are_separate", check_logs_are_separate),
+    ("deferred_log_equals_read_log", check_deferred_log_equals_read_log),
+    ("best_trials_equal_the_whole_log", check_best_trials_equal_the_whole_log),
     ("values_round_trip_exactly", check_values_round_trip_exactly),
     ("records_are_independent_copies", check_records_are_independent_copies),
 ]
