@@ -47,7 +47,9 @@ BASE = {"optimizer": "momentum", "momentum": 0.9}
 
 def problem_config(name: str, seed: int) -> tuple[rung.torch.TrainingObjective, dict]:
     model, data, epochs, fixed = PROBLEMS[name]
-    return rung.torch.TrainingObjective(model, data, seed=seed), {**BASE, **fixed, "epochs": epochs, "seed": seed}
+    # one torch thread in every trial: the process backend would give each trial the CPUs divided by the
+    # workers, which on a shared machine only adds threads that wait for each other
+    return rung.torch.TrainingObjective(model, data, seed=seed, threads=1), {**BASE, **fixed, "epochs": epochs, "seed": seed}
 
 
 def run_search(name: str, seed: int) -> dict:
