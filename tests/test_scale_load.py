@@ -319,3 +319,59 @@ def test_rung_show_of_a_large_experiment_lists_the_best_of_the_whole_table(tmp_p
     counts = view_of_result(whole).counts
     assert ", ".join(f"{n} {status}" for status, n in counts.items()) in out
     assert (f"the best {SHOW_BEST} shown" in out) == (top is None)
+
+
+def test_fetch_all_gives_the_rows_result_all_gives(tmp_path):
+    import sqlalchemy as sa
+
+    from rung.storage import _sql_read as read
+
+    store = SQLStorage(tmp_path / "s.db")
+    name = scripted(store, 30, seed=4)
+    experiment_id = store.require_experiment(name).id
+    with store.engine.connect() as conn:
+        for query in (read.trial_query(experiment_id), read.report_query(experiment_id),
+                      read.event_query(experiment_id), read.report_query(experiment_id, after_seq=20)):
+            expected = conn.execute(query).all()
+            rows = read.fetch_all(conn, query)
+            assert len(expected) > 0 and len(rows) == len(expected)
+            for row, want in zip(rows, expected):
+                assert tuple(row) == tuple(want)
+                assert [type(value) for value in row] == [type(value) for value in want]
+        # A column whose values SQLAlchemy converts (SQLite's 0/1 to bool): the processed rows.
+        flags = read.fetch_all(conn, sa.select(schema.experiments.c.stop_requested))
+        assert [type(value) for (value,) in flags] == [bool]
+    store.dispose()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_load_leaves_the_garbage_collector_as_it_was(tmp_path, enabled):
+    import gc
+
+    store = SQLStorage(tmp_path / "s.db")
+    name = scripted(store, 12, seed=5)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        result = rung.load(name, storage=store)
+        assert gc.isenabled() is enabled
+        result.trajectory_points  # the deferred replay of the events
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    store.dispose()
+
+
+def test_rung_load_does_not_import_the_tuner_loop(tmp_path):
+    import subprocess
+    import sys
+
+    store = SQLStorage(tmp_path / "s.db")
+    name = scripted(store, 6, seed=6)
+    store.dispose()
+    code = ("import sys, rung; r = rung.load({name!r}, storage={path!r}); r.trajectory_points; "
+            "print(len(r.trial_records), sorted(m for m in ('rung.tuner._tuner', 'rung.backends', 'rich') "
+            "if m in sys.modules)); print(rung.tuner.Tuner.__name__, rung.tuner.Budgets.__name__, rung.Tuner.__name__)"
+            ).format(name=name, path=str(tmp_path / "s.db"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["6 []", "Tuner Budgets Tuner"]

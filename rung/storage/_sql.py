@@ -183,12 +183,12 @@ class SQLStorage(Storage):
         with self._reading() as conn:  # one transaction: one snapshot
             # Entries first: any trial they name has its row by then (a row is written with or
             # before its trial's first event).
-            report_rows = conn.execute(read.report_query(experiment_id, after_seq)).all()
-            event_rows = conn.execute(read.event_query(experiment_id, after_seq)).all()
+            report_rows = read.fetch_all(conn, read.report_query(experiment_id, after_seq))
+            event_rows = read.fetch_all(conn, read.event_query(experiment_id, after_seq))
             query = read.trial_query(experiment_id)
             touched = sorted({row[1] for row in report_rows} | {row[2] for row in event_rows})
             if after_seq < 0:
-                trial_rows: list[Any] = list(conn.execute(query).all())
+                trial_rows: list[Any] = list(read.fetch_all(conn, query))
             else:
                 trial_rows = []
                 for part in read.chunks(touched):  # bounded IN lists
@@ -227,9 +227,9 @@ class SQLStorage(Storage):
 
     def read_log_deferred(self, experiment_id: int) -> DeferredLog:
         with self._reading() as conn:  # one snapshot, as read_log
-            report_rows = conn.execute(read.report_query(experiment_id)).all()
-            event_rows = conn.execute(read.event_query(experiment_id)).all()
-            trial_rows = conn.execute(read.trial_query(experiment_id)).all()
+            report_rows = read.fetch_all(conn, read.report_query(experiment_id))
+            event_rows = read.fetch_all(conn, read.event_query(experiment_id))
+            trial_rows = read.fetch_all(conn, read.trial_query(experiment_id))
         seqs = [rows[-1][0] for rows in (report_rows, event_rows) if rows]
         times = [max(row[3] for row in rows) for rows in (report_rows, event_rows) if rows]
         try:

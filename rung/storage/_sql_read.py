@@ -52,6 +52,29 @@ def event_query(experiment_id: int, after_seq: int = -1) -> sa.Select[Any]:
             .order_by(_E.c.seq))
 
 
+def fetch_all(conn: sa.Connection, query: sa.Select[Any]) -> Sequence[Sequence[Any]]:
+    """All rows of ``query``, as ``conn.execute(query).all()`` gives them, value for value.
+
+    When SQLAlchemy would process none of the selected values (SQLite: its integers, floats
+    and texts are returned as the driver gives them), the driver's tuples are taken as they
+    are, which skips building one ``Row`` per row (a few tenths of a second for the 400,000
+    rows of a 100,000-trial log). Otherwise, the rows of ``Result.all()``.
+    """
+    result = conn.execute(query)
+    if conn.dialect.name != "sqlite" or not _unprocessed(conn.dialect, query):
+        return result.all()
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _unprocessed(dialect: sa.Dialect, query: sa.Select[Any]) -> bool:
+    """Whether no selected column's type converts the values the driver returns."""
+    return all(column.type.dialect_impl(dialect).result_processor(dialect, None) is None
+               for column in query.selected_columns)
+
+
 def trial_records(rows: Sequence[Sequence[Any]]) -> list[TrialRecord]:
     """Rows of :func:`trial_query` as records (CorruptRecord naming the row of a bad column)."""
     def where(i: int) -> str:
