@@ -294,6 +294,22 @@ def summarize(runs: list[dict], target: float) -> list[str]:
     return lines
 
 
+def runs_table(runs: list[dict]) -> list[str]:
+    """One markdown row per run, by seed then arm."""
+    lines = ["| seed | arm | time to target, s | first report, s | best error | trials | epochs | total, s | CPU s | load |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    order = list(ARMS)
+    for run in sorted(runs, key=lambda run: (run["seed"], order.index(run["arm"]))):
+        load = f"{run['load_before']:.1f}-{run['load_after']:.1f}"
+        if "error" in run:
+            lines.append(f"| {run['seed']} | {run['arm']} | {run['error'][:60]} | | | | | | {run['cpu_s']} | {load} |")
+            continue
+        reached = "-" if run["time_to_target_s"] is None else f"{run['time_to_target_s']:.1f}"
+        lines.append(f"| {run['seed']} | {run['arm']} | {reached} | {run.get('first_report_s')} | {run['best_error']:.4f} | "
+                     f"{run['trials']} | {run['epochs']} | {run['total_s']:.1f} | {run['cpu_s']:.1f} | {load} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=30)
@@ -310,6 +326,7 @@ def main() -> None:
         return
     if args.summarize:
         runs = [json.loads(line) for path in args.summarize for line in path.read_text().splitlines() if line]
+        print("\n".join(runs_table(runs)) + "\n")
         print("\n".join(summarize(runs, args.target)))
         return
     seeds = args.seed_list if args.seed_list else list(range(args.seeds))
