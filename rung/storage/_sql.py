@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -231,7 +232,7 @@ class SQLStorage(Storage):
             event_rows = read.fetch_all(conn, read.event_query(experiment_id))
             trial_rows = read.fetch_all(conn, read.trial_query(experiment_id))
         seqs = [rows[-1][0] for rows in (report_rows, event_rows) if rows]
-        times = [max(row[3] for row in rows) for rows in (report_rows, event_rows) if rows]
+        times = [max(map(itemgetter(3), rows)) for rows in (report_rows, event_rows) if rows]
         try:
             reports, trials = read.report_records(report_rows), read.trial_records(trial_rows)
             read.check_events(event_rows)  # a corrupt row fails the read, as with read_log

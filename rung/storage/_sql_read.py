@@ -82,12 +82,19 @@ def trial_records(rows: Sequence[Sequence[Any]]) -> list[TrialRecord]:
 
     configs = codec.loads_column([row[1] for row in rows], "config", where)
     last_metrics = codec.loads_column([row[10] for row in rows], "last_metrics", where, dict)
-    return [
-        TrialRecord(trial_id, config, status, created_at, started_at, ended_at, run_time or 0.0, n_reports or 0,
-                    n_starts or 0, metric_value, metrics, resource, end_reason, error, traceback)
-        for (trial_id, _, status, created_at, started_at, ended_at, run_time, n_reports, n_starts, metric_value,
-             _, resource, end_reason, error, traceback), config, metrics in zip(rows, configs, last_metrics)
-    ]
+    records: list[TrialRecord] = []
+    append = records.append
+    for (trial_id, _, status, created_at, started_at, ended_at, run_time, n_reports, n_starts, metric_value,
+         _, resource, end_reason, error, traceback), config, metrics in zip(rows, configs, last_metrics):
+        record = _new(TrialRecord)
+        _fill(record, "__dict__", {
+            "trial_id": trial_id, "config": config, "status": status, "created_at": created_at,
+            "started_at": started_at, "ended_at": ended_at, "run_time": run_time or 0.0,
+            "n_reports": n_reports or 0, "n_starts": n_starts or 0, "metric_value": metric_value,
+            "last_metrics": metrics, "resource": resource, "end_reason": end_reason, "error": error,
+            "traceback": traceback})
+        append(record)
+    return records
 
 
 def report_records(rows: Sequence[Sequence[Any]]) -> list[ReportRecord]:
@@ -96,8 +103,24 @@ def report_records(rows: Sequence[Sequence[Any]]) -> list[ReportRecord]:
 
     metrics = codec.loads_column([row[4] for row in rows], "metrics", where)
     details = codec.loads_column([row[7] for row in rows], "details", where, dict)
-    return [ReportRecord(seq, trial_id, step, time, values, action, reason, detail)
-            for (seq, trial_id, step, time, _, action, reason, _), values, detail in zip(rows, metrics, details)]
+    records: list[ReportRecord] = []
+    append = records.append
+    for (seq, trial_id, step, time, _, action, reason, _), values, detail in zip(rows, metrics, details):
+        record = _new(ReportRecord)
+        _fill(record, "__dict__", {"seq": seq, "trial_id": trial_id, "step": step, "time": time, "metrics": values,
+                                   "action": action, "reason": reason, "details": detail})
+        append(record)
+    return records
+
+
+# The records are frozen dataclasses, whose ``__init__`` sets each field through
+# ``object.__setattr__``: half the cost of turning 100,000 rows into records. The bulk reads
+# above build each one as an instance given its whole attribute dict at once: the same
+# record (equal, same repr, pickled alike), since these classes have no ``__post_init__``
+# and no slots. A field added to a record and not here fails the tests that compare these
+# reads with the row-by-row decoding (``_codec``), which uses the constructor.
+_new = object.__new__
+_fill = object.__setattr__
 
 
 def _event_where(rows: Sequence[Sequence[Any]]) -> Callable[[int], str]:
