@@ -222,7 +222,10 @@ def unpickle_objective(options: dict) -> Callable:
     Trusted bytes: the objective cloudpickled by the tuner (or Ray driver) that started this
     worker, on a connection only the two of them hold (a socketpair; for Ray, a connection
     the slot actor opened to the driver and introduced with the slot's secret), never a file
-    or a trial. cloudpickle is needed for ``__main__`` and notebook functions."""
+    or a trial. Called once, on the first frame, before any trial process exists; every later
+    frame is JSON (:class:`rung.trial._session.Channel`) and nothing else is ever unpickled,
+    by the worker or by the tuner. cloudpickle is needed for ``__main__`` and notebook
+    functions."""
     return pickle.loads(base64.b64decode(options["objective"]))
 
 
