@@ -79,12 +79,27 @@ def dies_at_first_pause(config):
     Run in-process, the trial is inside the tuner: dying there kills the tuner right after
     it committed the pause and before it carried it out.
     """
+    _die_at_first(config, rung.TrialPaused)
+
+
+def dies_at_first_stop(config):
+    """``checkpointed_epochs``, but the process dies the first time a trial hears STOP.
+
+    Under a promotion-based ASHA that STOP is the one for reaching ``max_resource``: the
+    tuner dies after committing the trial's completion and before recording it.
+    """
+    _die_at_first(config, rung.TrialStopped)
+
+
+def _die_at_first(config, signal_type):
     from pathlib import Path
 
     marker = Path(os.environ["RUNG_TEST_MARKER"])
     try:
         checkpointed_epochs(config)
-    except rung.TrialPaused:
+    except signal_type as heard:
+        if signal_type is rung.TrialStopped and isinstance(heard, rung.TrialPaused):
+            raise  # a pause is not the stop this one dies at
         if not marker.exists():
             marker.write_text("died")
             os._exit(137)

@@ -289,6 +289,34 @@ def test_resuming_with_an_unseeded_searcher_warns_that_decisions_may_differ(tmp_
 
 
 @pytest.mark.parametrize("scheduler", ["sh", "asha-promotion"])
+def test_a_stop_committed_but_not_carried_out_ends_the_trial_as_decided_after_resume(scheduler, tmp_path):
+    """A STOP for reaching max_resource, committed just before the tuner died, completes the
+    trial on resume (it was once recorded as stopped, with the completion's reason)."""
+    sys.path.insert(0, str(TESTS))
+    from objectives import dies_at_first_stop
+    from tuner_script import make_tuner
+
+    reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
+    make_tuner(reference_url, "reference", tmp_path / "ref", scheduler=scheduler).run()
+    reference = _decisions(reference_url, "reference")
+    url = f"sqlite:///{tmp_path / 'died.db'}"
+    env = {**os.environ, "RUNG_TEST_MARKER": str(tmp_path / "marker"),
+           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(TESTS / "tuner_script.py"), url, "died", str(tmp_path / "w"),
+                           scheduler, "die-at-stop"], env=env, timeout=120)
+    assert done.returncode == 137 and (tmp_path / "marker").exists()
+    actions, _ = _decisions(url, "died")
+    assert "stop" in actions.values()  # the stop was committed before the process died
+    os.environ["RUNG_TEST_MARKER"] = str(tmp_path / "marker")
+    try:
+        make_tuner(url, "died", tmp_path / "w", resume=True, scheduler=scheduler, objective=dies_at_first_stop).run()
+    finally:
+        del os.environ["RUNG_TEST_MARKER"]
+    assert _decisions(url, "died") == reference
+    assert "completed" in {status for status, _ in reference[1].values()}
+
+
+@pytest.mark.parametrize("scheduler", ["sh", "asha-promotion"])
 def test_a_pause_committed_but_not_carried_out_still_stands_after_resume(scheduler, tmp_path):
     sys.path.insert(0, str(TESTS))
     from objectives import dies_at_first_pause

@@ -3,7 +3,7 @@
 import sys
 
 import rung
-from objectives import checkpointed_epochs, dies_at_first_pause
+from objectives import checkpointed_epochs, dies_at_first_pause, dies_at_first_stop
 
 SPACE = {"x": rung.uniform(0, 1), "units": rung.randint(8, 64)}
 BRACKET_SPACE = {"x": rung.uniform(0, 1), "epochs": 9, "sleep": 0.01}
@@ -33,5 +33,6 @@ def make_tuner(storage, name, workdir, resume=False, backend="process", schedule
 if __name__ == "__main__":
     storage, name, workdir = sys.argv[1:4]
     scheduler = sys.argv[4] if len(sys.argv) > 4 else None
-    objective = dies_at_first_pause if len(sys.argv) > 5 and sys.argv[5] == "die-at-pause" else checkpointed_epochs
+    dying = {"die-at-pause": dies_at_first_pause, "die-at-stop": dies_at_first_stop}
+    objective = dying.get(sys.argv[5], checkpointed_epochs) if len(sys.argv) > 5 else checkpointed_epochs
     make_tuner(storage, name, workdir, scheduler=scheduler, objective=objective).run()

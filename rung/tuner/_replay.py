@@ -50,13 +50,13 @@ def replay(scheduler: Scheduler, objective: Objective, log: LogSlice, elapsed: f
     stored = state.trials
     live: dict[int, Trial] = {}  # the trials as the scheduler saw them at each point of the log
     mismatched: list[int] = []
-    last_action: dict[int, tuple[str, str | None]] = {}
+    last_action: dict[int, tuple[str, str | None, dict[str, Any]]] = {}
     interrupted: set[int] = set()  # cut short by a stop of the experiment, not relaunched since
     for entry in log.entries:
         if isinstance(entry, ReportRecord):
             _replay_report(scheduler, objective.metric, live, entry)
             if entry.action is not None:
-                last_action[entry.trial_id] = (entry.action, entry.reason)
+                last_action[entry.trial_id] = (entry.action, entry.reason, entry.details)
             continue
         trial_id, payload = entry.trial_id, entry.payload
         last_action.pop(trial_id, None)
@@ -99,18 +99,24 @@ def replay(scheduler: Scheduler, objective: Objective, log: LogSlice, elapsed: f
 
 
 def _carry_out_last_decisions(scheduler: Scheduler, state: RunState, live: dict[int, Trial],
-                              last_action: dict[int, tuple[str, str | None]], elapsed: float) -> list[Trial]:
+                              last_action: dict[int, tuple[str, str | None, dict[str, Any]]],
+                              elapsed: float) -> list[Trial]:
     """Pauses and stops that were committed but not carried out before the crash.
 
     A decision is stored before the trial hears it; if the tuner died in between, the
     decision still stands: the trial is paused (or stopped) now instead of being restarted.
+    A STOP marked as reaching ``max_resource`` (:meth:`Decision.complete`) completes the
+    trial, as it would have without the crash.
     """
     carried_out = []
-    for trial_id, (action, reason) in last_action.items():
+    for trial_id, (action, reason, details) in last_action.items():
         stored = state.trials[trial_id]
         if action not in ("pause", "stop") or stored.status.is_finished:
             continue
-        status = TrialStatus.PAUSED if action == "pause" else TrialStatus.STOPPED
+        if action == "pause":
+            status = TrialStatus.PAUSED
+        else:
+            status = TrialStatus.COMPLETED if details.get("completed") else TrialStatus.STOPPED
         for trial in (stored, live[trial_id]):
             trial.status = status
             trial.end_reason = reason or f"{action} decided before the tuner stopped"
@@ -118,7 +124,10 @@ def _carry_out_last_decisions(scheduler: Scheduler, state: RunState, live: dict[
         if status is TrialStatus.PAUSED:
             scheduler.on_pause(live[trial_id])
         else:
-            scheduler.on_stop(live[trial_id])
+            if status is TrialStatus.COMPLETED:
+                scheduler.on_complete(live[trial_id], live[trial_id].last_metrics)
+            else:
+                scheduler.on_stop(live[trial_id])
             state.close_trial(stored, elapsed)
         carried_out.append(stored)
     return carried_out
