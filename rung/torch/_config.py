@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     **{f"units_{k}": 128 for k in range(1, MAX_LAYERS + 1)},
     "dropout": 0.0,
     "batch_norm": "none",
-    "init": "default",
+    "init": "auto",  # by the activation: He for ReLU, Glorot for tanh/sigmoid, LeCun for SELU
     # learning-rate schedule and its own parameters
     "schedule": "constant",
     "step_size": 3,
