@@ -169,6 +169,24 @@ def test_inits_are_torchs_with_the_activations_gain(scheme, reference):
     assert torch.count_nonzero(model.bias) == 0
 
 
+@pytest.mark.parametrize("activation, reference", [
+    ("relu", lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu")),
+    ("gelu", lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu")),
+    ("tanh", lambda w: nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain("tanh"))),
+    ("sigmoid", lambda w: nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain("sigmoid"))),
+    ("selu", lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear")),
+])
+def test_auto_init_is_the_default_and_picks_by_the_activation(activation, reference):
+    assert resolve({})["init"] == "auto"
+    torch.manual_seed(5)
+    model = nn.Linear(30, 20)
+    initialize(model, "auto", activation)
+    torch.manual_seed(5)
+    expected = nn.Linear(30, 20)
+    reference(expected.weight)
+    assert torch.equal(model.weight, expected.weight)
+
+
 def test_every_activation_builds_and_runs():
     x = torch.linspace(-2, 2, 12).reshape(3, 4)
     for name in rt.ACTIVATIONS:
