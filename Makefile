@@ -34,11 +34,13 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-demo
 	$(BIN)/python examples/demo.py
 
+# Two pytest-xdist workers, one test file each at a time (files keep their module fixtures);
+# each worker has its own PostgreSQL database (tests/conftest.py).
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q tests --ignore=tests/slow
+	$(BIN)/python -m pytest -q tests --ignore=tests/slow -n 2 --dist loadfile
 
 # The slow suites, each from its own command (.ci/run calls all three).
-# chaos: SIGKILLs of the tuner at random moments, concurrent processes on one store.
+# chaos: SIGKILLs of the tuner at random and at chosen moments, concurrent processes on one store.
 chaos: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests/slow/chaos
 

@@ -29,8 +29,8 @@ def _pg_admin(statement: str) -> bool:
 def pytest_configure(config):
     """Give this test run a PostgreSQL database of its own (``RUNG_TEST_PG_DB``), so that
     runs from several checkouts, or of several schema versions, never share tables."""
-    if "RUNG_TEST_PG_DB" in os.environ:
-        return
+    if "RUNG_TEST_PG_DB" in os.environ and not hasattr(config, "workerinput"):
+        return  # a database given by the caller (each pytest-xdist worker still gets its own)
     name = f"rung_test_{os.getpid()}_{os.urandom(3).hex()}"
     if _pg_admin(f'CREATE DATABASE "{name}"'):
         os.environ["RUNG_TEST_PG_DB"] = name
