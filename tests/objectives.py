@@ -104,3 +104,19 @@ def _die_at_first(config, signal_type):
             marker.write_text("died")
             os._exit(137)
         raise
+
+
+class CountsWarmUps:
+    """Sleeps ``config["sleep"]`` seconds; every worker process that warms it up appends its
+    pid to ``path`` (so a test can count the workers a run started)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def rung_warm_up(self):
+        with open(self.path, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+
+    def __call__(self, config):
+        time.sleep(config["sleep"])
+        return config["sleep"]

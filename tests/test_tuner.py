@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import rung
-from objectives import misbehaving, per_epoch, quadratic, sleeper
+from objectives import CountsWarmUps, misbehaving, per_epoch, quadratic, sleeper
 
 SPACE = {"x": rung.uniform(-1, 1), "y": rung.uniform(-1, 1)}
 BACKENDS = ["inprocess", "process"]
@@ -148,6 +148,17 @@ def test_max_wallclock_stops_running_trials():
     assert result.stop_reason == "max_wallclock"
     assert set(result.trials["status"]) == {"stopped"}
     assert result.trials["end_reason"].str.contains("max_wallclock").all()
+
+
+def test_trials_killed_at_the_end_of_the_experiment_wait_for_no_replacement_worker(tmp_path):
+    """Killing a trial process retires its worker; once the experiment is ending, the backend
+    replaces none, so each trial's end comes at once instead of after a fresh worker's start."""
+    warm_ups = tmp_path / "warm-ups"
+    result = rung.Tuner(CountsWarmUps(warm_ups), {"sleep": 30.0}, metric="loss", max_wallclock=1.0,
+                        max_trials=4, n_workers=2, verbose=0).run()
+    assert result.stop_reason == "max_wallclock"
+    assert list(result.trials["status"]) == ["stopped", "stopped"]
+    assert len(warm_ups.read_text().split()) == 2  # the two first workers, no replacement
 
 
 def test_max_wallclock_in_process_stops_at_the_next_report():

@@ -206,6 +206,11 @@ class Backend(ABC):
         that is not running is ignored.
         """
 
+    def wind_down(self) -> None:
+        """The experiment is ending: nothing will be launched again (the running trials are
+        about to be terminated). A backend may stop replacing the workers it loses from now on,
+        so that no trial's end waits for a worker nobody will use. The default does nothing."""
+
     @abstractmethod
     def shutdown(self) -> None:
         """Stop every worker and release resources. Safe to call twice, or before ``start``."""

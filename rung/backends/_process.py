@@ -114,6 +114,7 @@ class ProcessBackend(Backend):
         self._threads_per_worker = 1
         self._replies: list[tuple[_Worker, int, str]] = []
         self._worker_gpus: list[str] = []
+        self._winding_down = False  # the experiment is ending: lost workers are not replaced
 
     @property
     def gpus(self) -> list[str]:
@@ -196,6 +197,9 @@ class ProcessBackend(Backend):
                 worker.process.wait()
             worker.conn.close()
         self._workers = []
+
+    def wind_down(self) -> None:
+        self._winding_down = True
 
     # -- scheduling --------------------------------------------------------------------
     def free_slots(self) -> int:
@@ -401,6 +405,16 @@ class ProcessBackend(Backend):
         worker.conn.close()
         if not worker.ready:
             raise WorkerStartError(f"a worker process {describe_exit(returncode)} while starting")
+        if self._winding_down:  # no replacement: its trial ends now, not after another warm-up
+            self._workers.remove(worker)
+            launch = worker.launch
+            worker.launch = None
+            if launch is not None:
+                self._placement.release(launch.trial_id)
+                assert self._events is not None
+                self._events.on_end(launch.trial_id, outcome if outcome is not None
+                                    else self._outcome(worker, returncode, worker_died=True))
+            return
         replacement = self._spawn(worker.index)
         self._workers[self._workers.index(worker)] = replacement
         launch = worker.launch

@@ -100,6 +100,7 @@ class EventLoop:
                 return
             if self.stop and not self._terminating:
                 self._terminating = True
+                self.backend.wind_down()
                 for trial_id in list(self.state.running_ids):
                     self._cut.add(trial_id)
                     self._terminate(trial_id, TrialStatus.STOPPED, self.stop.message())
