@@ -11,7 +11,7 @@ from torch import nn
 
 import rung
 import rung.torch as rt
-from rung.torch._range_test import _propose, centered_average
+from rung.torch._range_test import PLATEAU_TOLERANCE, _propose, centered_average
 
 X = torch.randn(200, 6, generator=torch.Generator().manual_seed(0))
 Y = (X[:, 0] - X[:, 1] > 0).long()
@@ -84,6 +84,21 @@ def test_the_proposal_rules_on_scripted_curves():
     bumpy = np.array([2.0, 2.1, 1.8, 1.7, 1.9, 1.6, 1.4, 1.2, 1.0, 0.9, 1.5])
     assert _propose(lrs, bumpy, "valley") == 6
     assert _propose(lrs[:2], np.array([1.0, 0.5]), "steepest") == 1  # too short to have a slope: the lowest
+    # within a tenth of the fall (0.84 + 0.116): 0.9, 0.85, 0.84 at 5..7, cut by the collapse
+    assert _propose(lrs, curve, "plateau") == 6
+
+
+def test_the_plateau_rule_takes_the_middle_of_a_flat_bottom_not_its_noisy_lowest_point():
+    lrs = np.logspace(-5, 0, 13)
+    # falls by 1.0 to a flat bottom (4..10 within a tenth of the fall: <= 1.1) whose lowest point,
+    # by noise, is at its left end (5); the bottom's middle is (4 + 10) // 2
+    curve = np.array([2.0, 1.8, 1.5, 1.2, 1.01, 1.0, 1.05, 1.04, 1.06, 1.03, 1.08, 1.5, 2.5])
+    assert _propose(lrs, curve, "divergence") == 5
+    assert _propose(lrs, curve, "plateau") == 7
+    assert PLATEAU_TOLERANCE == 0.1
+    # the plateau never reaches past a climb: a second dip after it, however low, is not part of it
+    dip = np.array([2.0, 1.5, 1.0, 1.05, 1.6, 1.02, 1.04, 2.0])
+    assert _propose(lrs[:8], dip, "plateau") == 2
 
 
 def _scripted(values):
@@ -106,7 +121,10 @@ def test_the_proposal_reads_a_light_zero_lag_curve_cut_at_the_blow_up():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     result = rt.lr_range_test(model, optimizer, _scripted(losses), BATCHES, start_lr=1e-5, end_lr=10.0,
                               num_steps=100)
-    assert result.rule == "divergence" and not result.diverged  # the running average never reaches 4x
+    assert result.rule == "plateau" and not result.diverged  # the running average never reaches 4x
+    assert result.max_lr == result.lrs[_propose(np.asarray(result.lrs[:94]), np.asarray(result.centered[:94]),
+                                                "plateau")]
+    result = result.with_rule("divergence")
     assert result.losses == pytest.approx(losses)
     # the curve: time constant window * num_steps = 2.5 steps (0.6), up to the raw blow-up at 94
     assert result.centered[:94] == pytest.approx(centered_average(losses[:94], 0.6))

@@ -15,18 +15,26 @@ before it (NaN after that point). Its time constant is ``window`` times the test
 (2.5 steps of a 100-step test), not the stop's 49: run forward and backward, an average as
 slow as the stop's spreads every feature over the whole test (a kernel some 70 steps wide on
 100), so that the curve kept falling to its end and every rule read on it proposed a rate far
-below the good range (see benchmarks/RESULTS.md). The rules read the falling part of that
-curve, up to its lowest point:
+below the good range (see benchmarks/RESULTS.md). The rules:
 
-* ``"divergence"`` (the default): the lowest point, where the loss stops falling just before it
-  climbs away: Smith's maximum for a one-cycle or cyclic schedule;
+* ``"plateau"`` (the default): the middle (geometrically: the lrs rise exponentially) of the
+  plateau around the curve's lowest point, where the loss stays within ``PLATEAU_TOLERANCE``
+  (a tenth) of the whole fall from the curve's start to its lowest. A short test's curve is
+  often flat over a decade or more near its bottom, and where on that flat stretch the lowest
+  point falls is noise; its middle is the rate farthest from both the slow and the unstable
+  end (benchmarks/RESULTS.md measures it against the others);
+* ``"divergence"``: the lowest point, where the loss stops falling just before it climbs away
+  (Smith's maximum for a one-cycle or cyclic schedule), read on a noisy plateau anywhere on it;
+
+and, on the falling part of the curve up to its lowest point:
+
 * ``"steepest"``: where the loss falls fastest against log(lr) (the first tenth skipped);
 * ``"valley"``: two thirds of the way along the longest falling sequence (fastai's idea: the
   longest decreasing subsequence, not a contiguous run, so noise does not break it); it
   depends on ``start_lr``, since the flat start counts as part of the valley;
 
-and the minimum as ``min_factor`` (1/10 or 1/100) of it. ``result.propose(rule)`` reads another
-rule off the same curve. The result plugs into a tuning run: ``result.lr_domain()`` is a
+The minimum is ``min_factor`` (1/10 or 1/100) of the maximum. ``result.propose(rule)`` reads
+another rule off the same curve. The result plugs into a tuning run: ``result.lr_domain()`` is a
 log-uniform domain between the two (``default_space(lr_range=result)``), and
 ``result.one_cycle()`` / ``result.cyclic()`` are config entries that set the peak of a
 one-cycle or cyclic schedule of :class:`rung.torch.TrainingObjective`.
@@ -52,7 +60,9 @@ from torch import nn
 from ..space import loguniform
 from ..space._domains import Domain
 
-RULES = ("steepest", "valley", "divergence")
+RULES = ("plateau", "divergence", "steepest", "valley")
+#: How far above its lowest point (as a share of the whole fall) the "plateau" rule's stretch reaches.
+PLATEAU_TOLERANCE = 0.1
 
 
 @dataclass
@@ -150,8 +160,16 @@ def _longest_fall(curve: np.ndarray) -> tuple[int, int]:
 
 
 def _propose(lrs: np.ndarray, curve: np.ndarray, rule: str) -> int:
-    """Index of the maximum learning rate ``rule`` proposes, read on ``curve`` up to its lowest point."""
+    """Index of the maximum learning rate ``rule`` proposes on ``curve`` (see the module doc)."""
     lowest = int(np.argmin(curve))
+    if rule == "plateau":
+        threshold = curve[lowest] + PLATEAU_TOLERANCE * (curve[0] - curve[lowest])
+        first = last = lowest
+        while first > 0 and curve[first - 1] <= threshold:
+            first -= 1
+        while last + 1 < len(curve) and curve[last + 1] <= threshold:
+            last += 1
+        return (first + last) // 2
     if rule == "divergence" or lowest < 2:
         return lowest
     falling = curve[:lowest + 1]
@@ -257,7 +275,7 @@ class _Snapshot:
 def lr_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, train_loader: Iterable, *,
                   start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, epochs: int | None = None,
                   step_mode: str = "exp", smoothing: float = 0.98, window: float = 0.025,
-                  diverge_factor: float = 4.0, rule: str = "divergence", min_factor: float = 0.1,
+                  diverge_factor: float = 4.0, rule: str = "plateau", min_factor: float = 0.1,
                   device: str | torch.device | None = None) -> RangeTestResult:
     """Run the range test (see the module doc); the model and optimizer end as they started.
 
