@@ -1,7 +1,13 @@
 """A full tuning run of rung.torch's ready objective against Optuna and Syne Tune, wall clock to a target error.
 
 Usage: ``python benchmarks/torch_tuning.py [--seeds 5] [--trials 30] [--target 0.02]
-[--arms rung optuna syne] [--out runs.jsonl]``
+[--budget SECONDS] [--arms rung optuna syne] [--out runs.jsonl]``; ``--summarize FILE --target T``
+reads the time to another target off the recorded reports.
+
+``--budget`` gives every run the same wall clock (rung's ``max_wallclock``, Optuna's
+``timeout``, Syne Tune's ``max_wallclock_time``), with ``--trials`` only as a cap: a fixed
+number of trials favours the arm that stops fewer of them early, since an early stopper
+finishes its trials sooner and then sits idle.
 
 Objective: ``rung.torch.TrainingObjective("lenet", "digits")`` (LeNet on the digits at 28x28,
 a stratified 20% held out), up to 9 epochs, 2 trials at a time, the same space for everyone:
@@ -90,23 +96,30 @@ class _ReportClock(rung.Callback):
             self.events.append((time.perf_counter() - self.start, float(value)))
 
 
-def rung_arm(n_trials: int, target: float, seed: int) -> dict:
+def _events(events: list[tuple[float, float]]) -> list[list[float]]:
+    """(seconds, validation error) of every report, rounded, so other targets can be read later."""
+    return [[round(when, 2), round(value, 5)] for when, value in sorted(events)]
+
+
+def rung_arm(n_trials: int, target: float, seed: int, budget: float | None = None) -> dict:
     start = time.perf_counter()
     clock = _ReportClock(start)
     tuner = rung.Tuner(_objective(), SPACE, metric="validation_error", mode="min", seed=seed,
                        scheduler=rung.schedulers.ASHA("epoch", min_resource=1, max_resource=EPOCHS),
-                       n_workers=N_WORKERS, max_trials=n_trials, storage=":memory:", verbose=0,
+                       n_workers=N_WORKERS, max_trials=n_trials, max_wallclock=budget, storage=":memory:", verbose=0,
                        callbacks=[clock], backend=ProcessBackend(start_timeout=START_TIMEOUT))
     built = time.perf_counter() - start
     result = tuner.run()
     total = time.perf_counter() - start
     reports = result.reports
     chosen = getattr(tuner.searcher, "chosen", None)
-    return {"time_to_target_s": _time_to_target(clock.events, target), "best_error": result.best_value,
+    best = min((value for _, value in clock.events), default=result.best_value)  # as the other arms count it
+    return {"time_to_target_s": _time_to_target(clock.events, target), "best_error": best,
             "trials": len(result.trials), "epochs": int(reports.groupby("trial_id")["epoch"].max().sum()),
             "total_s": round(total, 1), "build_s": round(built, 2),
             "first_report_s": round(min(t for t, _ in clock.events), 1) if clock.events else None,
-            "searcher": chosen.name if chosen is not None else type(tuner.searcher).__name__}
+            "searcher": chosen.name if chosen is not None else type(tuner.searcher).__name__,
+            "events": _events(clock.events)}
 
 
 class _OptunaSession:
@@ -125,7 +138,7 @@ class _OptunaSession:
         return "stop" if self.trial.should_prune() else "continue"
 
 
-def optuna_arm(n_trials: int, target: float, seed: int) -> dict:
+def optuna_arm(n_trials: int, target: float, seed: int, budget: float | None = None) -> dict:
     import optuna
     from rung.trial._session import reset_session, set_session
 
@@ -156,11 +169,11 @@ def optuna_arm(n_trials: int, target: float, seed: int) -> dict:
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed),
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1))
-    study.optimize(objective, n_trials=n_trials, n_jobs=N_WORKERS)
+    study.optimize(objective, n_trials=n_trials, n_jobs=N_WORKERS, timeout=budget)
     total = time.perf_counter() - start
     return {"time_to_target_s": _time_to_target(events, target), "best_error": min(v for _, v in events),
             "trials": len(study.trials), "epochs": epochs[0], "total_s": round(total, 1),
-            "first_report_s": round(min(t for t, _ in events), 1)}
+            "first_report_s": round(min(t for t, _ in events), 1), "events": _events(events)}
 
 
 SYNE_SCRIPT = textwrap.dedent("""
@@ -192,7 +205,7 @@ SYNE_SCRIPT = textwrap.dedent("""
 """)
 
 
-def syne_arm(n_trials: int, target: float, seed: int) -> dict:
+def syne_arm(n_trials: int, target: float, seed: int, budget: float | None = None) -> dict:
     import pandas as pd
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend import LocalBackend
@@ -209,7 +222,7 @@ def syne_arm(n_trials: int, target: float, seed: int) -> dict:
             trial_backend=LocalBackend(entry_point=str(script)),
             scheduler=ASHA(space, metric="validation_error", do_minimize=True, time_attr="epoch", max_t=EPOCHS,
                            grace_period=1, reduction_factor=3, random_seed=seed),
-            stop_criterion=StoppingCriterion(max_num_trials_started=n_trials),
+            stop_criterion=StoppingCriterion(max_num_trials_started=n_trials, max_wallclock_time=budget),
             n_workers=N_WORKERS, sleep_time=0.1, save_tuner=False, wait_trial_completion_when_stopping=True,
             tuner_name=f"rung-torch-tuning-{os.getpid()}-{seed}")
         start = time.perf_counter()
@@ -221,7 +234,8 @@ def syne_arm(n_trials: int, target: float, seed: int) -> dict:
             "best_error": float(results["validation_error"].min()) if len(results) else None,
             "trials": int(results["trial_id"].nunique()) if len(results) else 0,
             "epochs": int(results.groupby("trial_id")["epoch"].max().sum()) if len(results) else 0,
-            "total_s": round(total, 1), "first_report_s": round(min(t for t, _ in events), 1) if events else None}
+            "total_s": round(total, 1), "first_report_s": round(min(t for t, _ in events), 1) if events else None,
+            "events": _events(events)}
 
 
 def _syne_results(tuner):
@@ -249,23 +263,30 @@ def _import_arm(key: str) -> None:
         import syne_tune  # noqa: F401
 
 
-def child_run(key: str, n_trials: int, target: float, seed: int) -> dict:
+def child_run(key: str, n_trials: int, target: float, seed: int, budget: float | None) -> dict:
     """One arm at one seed in this (fresh) process: the CPU seconds of it and its children."""
     _import_arm(key)
     cpu_before = _cpu_seconds()
     try:
-        row = ARMS[key][1](n_trials, target, seed)
+        row = ARMS[key][1](n_trials, target, seed, budget)
     except Exception as exc:
         row = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    if budget is not None and "events" in row:
+        # Every arm counts from its own start; rung's max_wallclock starts once its workers
+        # are up, and Optuna's timeout lets running trials finish: only what each arm reported
+        # within the budget counts, so all get the same time.
+        row["events"] = [event for event in row["events"] if event[0] <= budget]
+        row["time_to_target_s"] = _time_to_target([tuple(event) for event in row["events"]], target)
+        row["best_error"] = min((value for _, value in row["events"]), default=float("inf"))
     return {**row, "cpu_s": round(_cpu_seconds() - cpu_before, 1)}
 
 
-def one_run(key: str, n_trials: int, target: float, seed: int) -> dict:
+def one_run(key: str, n_trials: int, target: float, seed: int, budget: float | None) -> dict:
     """One arm at one seed in a fresh Python process (so no arm inherits another's imports,
     data or torch's first-use costs), with the load average before and after."""
     load_before = os.getloadavg()[0]
     command = [sys.executable, str(Path(__file__).resolve()), "--child", key, str(seed), "--trials", str(n_trials),
-               "--target", str(target)]
+               "--target", str(target)] + ([] if budget is None else ["--budget", str(budget)])
     done = subprocess.run(command, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     row = json.loads(lines[-1]) if lines else {"error": f"exit {done.returncode}: {done.stderr[-300:]}"}
@@ -319,13 +340,19 @@ def main() -> None:
     parser.add_argument("--arms", nargs="*", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--out", type=Path, help="append one JSON line per run (kept if the script is stopped)")
     parser.add_argument("--summarize", type=Path, nargs="*", help="only print the table of these JSONL files")
+    parser.add_argument("--budget", type=float, help="seconds of wall clock per run (every arm stops there; "
+                        "--trials still caps the trials): the same time for everyone")
     parser.add_argument("--child", nargs=2, metavar=("ARM", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child_run(args.child[0], args.trials, args.target, int(args.child[1]))), flush=True)
+        print(json.dumps(child_run(args.child[0], args.trials, args.target, int(args.child[1]), args.budget)),
+              flush=True)
         return
     if args.summarize:
         runs = [json.loads(line) for path in args.summarize for line in path.read_text().splitlines() if line]
+        for run in runs:  # the time to this target, from the recorded reports where a run has them
+            if "events" in run:
+                run["time_to_target_s"] = _time_to_target([tuple(e) for e in run["events"]], args.target)
         print("\n".join(runs_table(runs)) + "\n")
         print("\n".join(summarize(runs, args.target)))
         return
@@ -333,7 +360,7 @@ def main() -> None:
     runs = []
     for seed in seeds:  # interleaved: every arm at seed 0, then every arm at seed 1, ...
         for key in args.arms:
-            run = one_run(key, args.trials, args.target, seed)
+            run = one_run(key, args.trials, args.target, seed, args.budget)
             runs.append(run)
             print(json.dumps(run), flush=True)
             if args.out:
