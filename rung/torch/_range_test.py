@@ -17,8 +17,8 @@ slow as the stop's spreads every feature over the whole test (a kernel some 70 s
 100), so that the curve kept falling to its end and every rule read on it proposed a rate far
 below the good range (see benchmarks/RESULTS.md). The rules:
 
-* ``"plateau"`` (the default): the middle (geometrically: the lrs rise exponentially) of the
-  plateau around the curve's lowest point, where the loss stays within ``PLATEAU_TOLERANCE``
+* ``"plateau"`` (the default): the middle step (in log lr, with the default exponential
+  steps) of the plateau around the curve's lowest point, where the loss stays within ``PLATEAU_TOLERANCE``
   (a tenth) of the whole fall from the curve's start to its lowest. A short test's curve is
   often flat over a decade or more near its bottom, and where on that flat stretch the lowest
   point falls is noise; its middle is the rate farthest from both the slow and the unstable
