@@ -34,10 +34,10 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-demo
 	$(BIN)/python examples/demo.py
 
-# Two pytest-xdist workers, one test file each at a time (files keep their module fixtures);
+# Two pytest-xdist workers sharing out the tests one at a time;
 # each worker has its own PostgreSQL database (tests/conftest.py).
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q tests --ignore=tests/slow -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q tests --ignore=tests/slow -n 2 --dist load
 
 # The slow suites, each from its own command (.ci/run calls all three).
 # chaos: SIGKILLs of the tuner at random and at chosen moments, concurrent processes on one store.
