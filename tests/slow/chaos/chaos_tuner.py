@@ -24,6 +24,9 @@ KINDS = {
     "tpe-asha-promotion-1w": ("tpe", lambda: rung.schedulers.ASHA("epoch", min_resource=1, max_resource=6,
                                                                    reduction_factor=2, type="promotion"), 1, 12),
     "gp-fifo-1w": ("gp", lambda: None, 1, 10),
+    # The one a test stops: too many trials to end by itself before the stop arrives.
+    "tpe-asha-2w-long": ("tpe", lambda: rung.schedulers.ASHA("epoch", min_resource=1, max_resource=6,
+                                                              reduction_factor=2), 2, 2000),
 }
 
 
