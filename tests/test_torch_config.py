@@ -227,6 +227,7 @@ def test_default_space_narrows_and_replaces_entries():
     assert "momentum" not in space and "dropout" not in space and space["batch_size"] == 32
     assert not space["beta1"].conditions and not space["pct_start"].conditions
     assert "layers" not in space and "units_1" not in space
+    assert sorted(space["init"].values) == sorted(set(rt.INITS) - {"auto"})  # each scheme once
     without_loss = rt.default_space("mlp", loss=None, layers=None)
     assert "label_smoothing" not in without_loss and "units_2" not in without_loss and "units_1" in without_loss
     with pytest.raises(rt.ConfigError, match="optimizers must be a non-empty list"):

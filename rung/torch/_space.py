@@ -105,7 +105,8 @@ def default_space(model: str = "mlp", *, task: str = "classification", epochs: i
         for k in range(2, max_layers + 1):
             space[f"units_{k}"] = qloguniform(16, 512, 16).when("layers", ">=", k)
     if model != "custom":
-        space["init"] = choice(list(INITS))
+        # every scheme once: "auto" is one of the others for a given activation
+        space["init"] = choice([scheme for scheme in INITS if scheme != "auto"])
     space["schedule"] = choice(scheds) if len(scheds) > 1 else scheds[0]
     sched_domains = {
         "step_size": _when_in(_ints(1, epochs // 2), "schedule", ["step"], scheds),
