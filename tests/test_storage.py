@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 import rung
 from objectives import per_epoch, quadratic
+from store_log import decisions
 from rung.storage import ExperimentExists, SchemaVersionError, SQLStorage, StorageError, open_storage
 from rung.storage import _schema as schema
 
@@ -180,25 +181,6 @@ def test_several_tuner_processes_share_one_store(kind, tmp_path):
         store.delete_experiment(name)
 
 
-def _decisions(url, name):
-    """The decision for each (trial, epoch), and each trial's final status and reason.
-
-    The first action per (trial, epoch) is the scheduler's decision; an epoch redone after a
-    crash (reported, then killed before the checkpoint was saved) is reported again and may
-    get another answer (e.g. CONTINUE below the trial's next rung), which is not a decision.
-    """
-    store = SQLStorage(url)
-    try:
-        log = store.read_log(store.require_experiment(name).id)
-    finally:
-        store.dispose()
-    actions: dict[tuple[int, int], str] = {}
-    for r in log.reports:
-        actions.setdefault((r.trial_id, r.metrics["epoch"]), r.action)
-    outcomes = {t.trial_id: (t.status, t.end_reason) for t in log.trials}
-    return actions, outcomes
-
-
 def test_resuming_with_an_unseeded_searcher_warns_that_decisions_may_differ(tmp_path):
     url = tmp_path / "s.db"
     rung.Tuner(quadratic, SPACE, metric="loss", max_trials=3, seed=None, backend="inprocess", verbose=0,
@@ -219,21 +201,21 @@ def test_a_stop_committed_but_not_carried_out_ends_the_trial_as_decided_after_re
 
     reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
     make_tuner(reference_url, "reference", tmp_path / "ref", scheduler=scheduler).run()
-    reference = _decisions(reference_url, "reference")
+    reference = decisions(reference_url, "reference")
     url = f"sqlite:///{tmp_path / 'died.db'}"
     env = {**os.environ, "RUNG_TEST_MARKER": str(tmp_path / "marker"),
            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, str(TESTS / "tuner_script.py"), url, "died", str(tmp_path / "w"),
                            scheduler, "die-at-stop"], env=env, timeout=120)
     assert done.returncode == 137 and (tmp_path / "marker").exists()
-    actions, _ = _decisions(url, "died")
+    actions, _ = decisions(url, "died")
     assert "stop" in actions.values()  # the stop was committed before the process died
     os.environ["RUNG_TEST_MARKER"] = str(tmp_path / "marker")
     try:
         make_tuner(url, "died", tmp_path / "w", resume=True, scheduler=scheduler, objective=dies_at_first_stop).run()
     finally:
         del os.environ["RUNG_TEST_MARKER"]
-    assert _decisions(url, "died") == reference
+    assert decisions(url, "died") == reference
     assert "completed" in {status for status, _ in reference[1].values()}
 
 
@@ -245,18 +227,18 @@ def test_a_pause_committed_but_not_carried_out_still_stands_after_resume(schedul
 
     reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
     make_tuner(reference_url, "reference", tmp_path / "ref", scheduler=scheduler).run()
-    reference = _decisions(reference_url, "reference")
+    reference = decisions(reference_url, "reference")
     url = f"sqlite:///{tmp_path / 'died.db'}"
     env = {**os.environ, "RUNG_TEST_MARKER": str(tmp_path / "marker"),
            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, str(TESTS / "tuner_script.py"), url, "died", str(tmp_path / "w"),
                            scheduler, "die-at-pause"], env=env, timeout=120)
     assert done.returncode == 137 and (tmp_path / "marker").exists()
-    actions, _ = _decisions(url, "died")
+    actions, _ = decisions(url, "died")
     assert "pause" in actions.values()  # the pause was committed before the process died
     os.environ["RUNG_TEST_MARKER"] = str(tmp_path / "marker")
     try:
         make_tuner(url, "died", tmp_path / "w", resume=True, scheduler=scheduler, objective=dies_at_first_pause).run()
     finally:
         del os.environ["RUNG_TEST_MARKER"]
-    assert _decisions(url, "died") == reference
+    assert decisions(url, "died") == reference

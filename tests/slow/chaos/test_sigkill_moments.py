@@ -15,39 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rung.storage import SQLStorage
-
 TESTS = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TESTS))
 
-
-def _reports_in_store(url, name):
-    store = SQLStorage(url)
-    try:
-        experiment = store.get_experiment(name)
-        if experiment is None:
-            return []
-        return store.read_log(experiment.id).reports
-    finally:
-        store.dispose()
-
-
-def _decisions(url, name):
-    """The decision for each (trial, epoch), and each trial's final status and reason.
-
-    The first action per (trial, epoch) is the scheduler's decision; an epoch redone after a
-    crash (reported, then killed before the checkpoint was saved) is reported again and may
-    get another answer (e.g. CONTINUE below the trial's next rung), which is not a decision.
-    """
-    store = SQLStorage(url)
-    try:
-        log = store.read_log(store.require_experiment(name).id)
-    finally:
-        store.dispose()
-    actions: dict[tuple[int, int], str] = {}
-    for r in log.reports:
-        actions.setdefault((r.trial_id, r.metrics["epoch"]), r.action)
-    outcomes = {t.trial_id: (t.status, t.end_reason) for t in log.trials}
-    return actions, outcomes
+from store_log import decisions, reports_in_store  # noqa: E402
 
 
 KILL_AFTER_REPORTS = [0, 1, 3, 6, 10, 15, 21, 27, 33, 39, 44]
@@ -66,11 +37,11 @@ def test_resume_after_sigkill_at_many_moments_loses_and_duplicates_nothing(tmp_p
         workdir = tmp_path / f"w{moment}"
         process = subprocess.Popen([sys.executable, str(TESTS / "tuner_script.py"), url, name, str(workdir)], env=env)
         deadline = time.monotonic() + 60
-        while len(_reports_in_store(url, name)) < moment and process.poll() is None and time.monotonic() < deadline:
+        while len(reports_in_store(url, name)) < moment and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        before = {(r.trial_id, r.step, r.metrics["epoch"]) for r in _reports_in_store(url, name)}
+        before = {(r.trial_id, r.step, r.metrics["epoch"]) for r in reports_in_store(url, name)}
         assert len(before) >= moment
         resumed = make_tuner(url, name, workdir, resume=True).run()
         trials = resumed.trials.set_index("trial_id")
@@ -79,7 +50,7 @@ def test_resume_after_sigkill_at_many_moments_loses_and_duplicates_nothing(tmp_p
         pd.testing.assert_series_equal(trials["config/x"], ref["config/x"], check_names=False)
         pd.testing.assert_series_equal(trials["config/units"], ref["config/units"], check_names=False)
         pd.testing.assert_series_equal(trials["loss"], ref["loss"], check_names=False)
-        after = {(r.trial_id, r.step, r.metrics["epoch"]) for r in _reports_in_store(url, name)}
+        after = {(r.trial_id, r.step, r.metrics["epoch"]) for r in reports_in_store(url, name)}
         assert before <= after, moment
         # Every epoch of every trial was reported (an epoch cut short by the kill is redone)
         # and each trial's last report is its final epoch.
@@ -90,13 +61,13 @@ def test_resume_after_sigkill_at_many_moments_loses_and_duplicates_nothing(tmp_p
 
 
 @pytest.mark.parametrize("scheduler", ["sh", "asha-promotion"])
-def test_resume_after_sigkill_mid_bracket_makes_the_same_later_decisions(scheduler, tmp_path):
+def test_resume_after_sigkill_mid_bracket_makes_the_same_laterdecisions(scheduler, tmp_path):
     sys.path.insert(0, str(TESTS))
     from tuner_script import make_tuner
 
     reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
     make_tuner(reference_url, "reference", tmp_path / "ref", scheduler=scheduler).run()
-    reference_actions, reference_outcomes = _decisions(reference_url, "reference")
+    reference_actions, reference_outcomes = decisions(reference_url, "reference")
     assert "pause" in set(reference_actions.values())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     for moment in (4, 9, 12, 17, 23, 30):
@@ -105,12 +76,12 @@ def test_resume_after_sigkill_mid_bracket_makes_the_same_later_decisions(schedul
         process = subprocess.Popen(
             [sys.executable, str(TESTS / "tuner_script.py"), url, name, str(workdir), scheduler], env=env)
         deadline = time.monotonic() + 60
-        while len(_reports_in_store(url, name)) < moment and process.poll() is None and time.monotonic() < deadline:
+        while len(reports_in_store(url, name)) < moment and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.002)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        assert len(_reports_in_store(url, name)) >= moment
+        assert len(reports_in_store(url, name)) >= moment
         make_tuner(url, name, workdir, resume=True, scheduler=scheduler).run()
-        actions, outcomes = _decisions(url, name)
+        actions, outcomes = decisions(url, name)
         assert actions == reference_actions, moment
         assert outcomes == reference_outcomes, moment
