@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import rung
-from objectives import per_epoch, quadratic
+from objectives import dies_at_first_pause, dies_at_first_stop, per_epoch, quadratic
 from store_log import decisions
 from rung.storage import ExperimentExists, SchemaVersionError, SQLStorage, StorageError, open_storage
 from rung.storage import _schema as schema
@@ -191,12 +191,17 @@ def test_resuming_with_an_unseeded_searcher_warns_that_decisions_may_differ(tmp_
     assert len(resumed.trials) == 5
 
 
+DYING = {"pause": dies_at_first_pause, "stop": dies_at_first_stop}
+
+
+@pytest.mark.parametrize("decision", list(DYING))
 @pytest.mark.parametrize("scheduler", ["sh", "asha-promotion"])
-def test_a_stop_committed_but_not_carried_out_ends_the_trial_as_decided_after_resume(scheduler, tmp_path):
-    """A STOP for reaching max_resource, committed just before the tuner died, completes the
-    trial on resume (it was once recorded as stopped, with the completion's reason)."""
+def test_a_decision_committed_but_not_carried_out_still_stands_after_resume(scheduler, decision, tmp_path,
+                                                                             monkeypatch):
+    """The tuner dies right after committing the first PAUSE (or STOP) and before carrying it
+    out; on resume the decision stands. A STOP for reaching max_resource completes the trial
+    (it was once recorded as stopped, with the completion's reason)."""
     sys.path.insert(0, str(TESTS))
-    from objectives import dies_at_first_stop
     from tuner_script import make_tuner
 
     reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
@@ -206,39 +211,12 @@ def test_a_stop_committed_but_not_carried_out_ends_the_trial_as_decided_after_re
     env = {**os.environ, "RUNG_TEST_MARKER": str(tmp_path / "marker"),
            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, str(TESTS / "tuner_script.py"), url, "died", str(tmp_path / "w"),
-                           scheduler, "die-at-stop"], env=env, timeout=120)
+                           scheduler, f"die-at-{decision}"], env=env, timeout=120)
     assert done.returncode == 137 and (tmp_path / "marker").exists()
     actions, _ = decisions(url, "died")
-    assert "stop" in actions.values()  # the stop was committed before the process died
-    os.environ["RUNG_TEST_MARKER"] = str(tmp_path / "marker")
-    try:
-        make_tuner(url, "died", tmp_path / "w", resume=True, scheduler=scheduler, objective=dies_at_first_stop).run()
-    finally:
-        del os.environ["RUNG_TEST_MARKER"]
+    assert decision in actions.values()  # the decision was committed before the process died
+    monkeypatch.setenv("RUNG_TEST_MARKER", str(tmp_path / "marker"))
+    make_tuner(url, "died", tmp_path / "w", resume=True, scheduler=scheduler, objective=DYING[decision]).run()
     assert decisions(url, "died") == reference
-    assert "completed" in {status for status, _ in reference[1].values()}
-
-
-@pytest.mark.parametrize("scheduler", ["sh", "asha-promotion"])
-def test_a_pause_committed_but_not_carried_out_still_stands_after_resume(scheduler, tmp_path):
-    sys.path.insert(0, str(TESTS))
-    from objectives import dies_at_first_pause
-    from tuner_script import make_tuner
-
-    reference_url = f"sqlite:///{tmp_path / 'ref.db'}"
-    make_tuner(reference_url, "reference", tmp_path / "ref", scheduler=scheduler).run()
-    reference = decisions(reference_url, "reference")
-    url = f"sqlite:///{tmp_path / 'died.db'}"
-    env = {**os.environ, "RUNG_TEST_MARKER": str(tmp_path / "marker"),
-           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, str(TESTS / "tuner_script.py"), url, "died", str(tmp_path / "w"),
-                           scheduler, "die-at-pause"], env=env, timeout=120)
-    assert done.returncode == 137 and (tmp_path / "marker").exists()
-    actions, _ = decisions(url, "died")
-    assert "pause" in actions.values()  # the pause was committed before the process died
-    os.environ["RUNG_TEST_MARKER"] = str(tmp_path / "marker")
-    try:
-        make_tuner(url, "died", tmp_path / "w", resume=True, scheduler=scheduler, objective=dies_at_first_pause).run()
-    finally:
-        del os.environ["RUNG_TEST_MARKER"]
-    assert decisions(url, "died") == reference
+    if decision == "stop":
+        assert "completed" in {status for status, _ in reference[1].values()}
