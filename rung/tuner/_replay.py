@@ -123,11 +123,11 @@ def _carry_out_last_decisions(scheduler: Scheduler, state: RunState, live: dict[
         state.running_ids.discard(trial_id)
         if status is TrialStatus.PAUSED:
             scheduler.on_pause(live[trial_id])
+        elif status is TrialStatus.COMPLETED:
+            scheduler.on_complete(live[trial_id], live[trial_id].last_metrics)
+            state.close_trial(stored, elapsed)
         else:
-            if status is TrialStatus.COMPLETED:
-                scheduler.on_complete(live[trial_id], live[trial_id].last_metrics)
-            else:
-                scheduler.on_stop(live[trial_id])
+            scheduler.on_stop(live[trial_id])
             state.close_trial(stored, elapsed)
         carried_out.append(stored)
     return carried_out
