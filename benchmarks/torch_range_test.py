@@ -1,7 +1,7 @@
 """Does the range test's learning rate, in a one-cycle schedule, match a 20-trial search over a constant rate?
 
 Usage: ``python benchmarks/torch_range_test.py [--seeds 0 1 2 3 4] [--problems lenet-digits mlp-mnist1d]
-[--steps 100] [--rules plateau] [--phase both|arms|search] [--json FILE]`` (``--phase`` with
+[--steps 100] [--test-epochs 6] [--rules plateau] [--phase both|arms|search] [--json FILE]`` (``--phase`` with
 ``--json``: the cheap range-test arms and the searches can run apart and add up in one file)
 
 For each problem and seed (the seed sets the validation split, the initialization and the
@@ -95,13 +95,15 @@ def run_search(name: str, seed: int) -> dict:
     }
 
 
-def run_arms(name: str, seed: int, steps: list[int], rules: list[str]) -> dict:
-    """Per step count one range test, then one one-cycle run per distinct proposal of ``rules``."""
+def run_arms(name: str, seed: int, steps: list[int], rules: list[str], test_epochs: list[int] = ()) -> dict:
+    """Per test length (``steps`` batches, or ``test_epochs`` passes over the training data) one range
+    test, then one one-cycle run per distinct proposal of ``rules``."""
     objective, config = problem_config(name, seed)
     arms: dict = {}
-    for n in steps:
+    lengths = [(str(n), {"num_steps": n}) for n in steps] + [(f"{e}ep", {"epochs": e}) for e in test_epochs]
+    for n, length in lengths:
         started = time.perf_counter()
-        test = objective.lr_range_test(config, start_lr=1e-5, end_lr=10.0, num_steps=n)
+        test = objective.lr_range_test(config, start_lr=1e-5, end_lr=10.0, **length)
         test_s = time.perf_counter() - started
         errors: dict[float, tuple[float, float]] = {}
         for rule in rules:
@@ -156,6 +158,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS), choices=list(PROBLEMS))
     parser.add_argument("--steps", type=int, nargs="*", default=[100], help="range-test steps (one test each)")
+    parser.add_argument("--test-epochs", type=int, nargs="*", default=[],
+                        help="range tests of that many passes over the training data (arms named rule/<E>ep)")
     parser.add_argument("--rules", nargs="*", default=["plateau"], choices=list(RULES))
     parser.add_argument("--phase", choices=["both", "arms", "search"], default="both",
                         help="run only the range-test arms or only the searches (results merge in --json)")
@@ -167,7 +171,7 @@ def main() -> None:
         for seed in args.seeds:
             row = rows.setdefault(name, {}).setdefault(str(seed), {})
             if args.phase in ("both", "arms"):
-                row.update(run_arms(name, seed, args.steps, args.rules))
+                row.setdefault("arms", {}).update(run_arms(name, seed, args.steps, args.rules, args.test_epochs)["arms"])
             if args.phase in ("both", "search"):
                 row.update(run_search(name, seed))
             print(name, seed, json.dumps(row), flush=True)
