@@ -200,3 +200,15 @@ def test_the_proposal_curve_has_no_lag():
     step = [1.0] * 50 + [0.0] * 50
     smooth = centered_average(step, 0.8)
     assert smooth[49] == pytest.approx(1 - smooth[50], abs=0.02)  # symmetric about the step
+
+
+def test_a_test_of_whole_epochs_takes_that_many_passes_and_names_a_bad_epochs():
+    model, optimizer = _model_and_optimizer()
+    result = rt.lr_range_test(model, optimizer, nn.functional.cross_entropy, BATCHES, start_lr=1e-4, end_lr=1.0,
+                              epochs=3, diverge_factor=1e9)
+    assert len(result.lrs) == 3 * len(BATCHES)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="epochs must be a positive whole number"):
+            rt.lr_range_test(model, optimizer, nn.functional.cross_entropy, BATCHES, epochs=bad)
+    with pytest.raises(ValueError, match="needs a train_loader with a length"):
+        rt.lr_range_test(model, optimizer, nn.functional.cross_entropy, iter(BATCHES), epochs=1)

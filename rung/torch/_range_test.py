@@ -285,6 +285,10 @@ def lr_range_test(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: C
     proposal's zero-lag curve, as a fraction of ``num_steps`` (at least one step).
     """
     if epochs is not None:
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be a positive whole number of passes over train_loader, got epochs={epochs!r}")
+        if not hasattr(train_loader, "__len__"):
+            raise ValueError("epochs= needs a train_loader with a length (a DataLoader); give num_steps= instead")
         num_steps = epochs * len(train_loader)  # type: ignore[arg-type]
     _check(start_lr, end_lr, num_steps, step_mode, smoothing, rule, min_factor, diverge_factor)
     if not 0 <= window < 1:
