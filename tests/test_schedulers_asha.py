@@ -5,7 +5,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
+import rung
 from rung.schedulers import ASHA, Hyperband, ResumeTrial, StartTrial
+from rung.searchers import Grid
 from test_schedulers_support import Driver
 
 
@@ -181,3 +183,57 @@ def test_asha_brackets_default_to_the_searchers_seed():
 
     assert drawn(1) == drawn(1)
     assert drawn(1) != drawn(2)
+
+
+class _Strata(Grid):
+    """A grid searcher putting the configs named in ``labels`` in a stratum (Searcher.stratum)."""
+
+    def __init__(self, labels):
+        super().__init__({"x": rung.choice(list(range(100)))}, metric="loss", mode="min")
+        self.labels = labels
+
+    def stratum(self, config):
+        return self.labels.get(config["x"])
+
+
+def test_stopping_judges_a_trial_with_a_stratum_only_against_its_stratum():
+    asha = ASHA(min_resource=1, max_resource=9, reduction_factor=3)
+    d = Driver(asha)
+    d.searcher = _Strata({2: "random", 4: "random", 5: "random"})
+    asha.setup(d.searcher, "loss", "min")
+    # Trials 0, 1, 3: no stratum, judged against every value; 2, 4, 5: against 2, 4, 5 only.
+    script = [
+        (0.1, "continue"),  # t0: n=1
+        (0.2, "stop"),  # t1: 1 of 2 better
+        (0.9, "continue"),  # t2 (random): alone in its stratum, though 0.1 and 0.2 beat it
+        (0.5, "stop"),  # t3: 2 of 4 better (t0, t1; t2's 0.9 counts here)
+        (0.95, "stop"),  # t4 (random): 1 of 2 random values better
+        (0.3, "continue"),  # t5 (random): 0 of 3 random values better
+    ]
+    for value, expected in script:
+        trial_id = d.start()
+        decision = d.report(trial_id, 1, value)
+        assert decision.action.value == expected, (trial_id, value)
+        if expected == "stop":
+            d.end(trial_id)
+    assert asha.recorded(1) == {0: 0.1, 1: 0.2, 2: 0.9, 3: 0.5, 4: 0.95, 5: 0.3}
+    # The threshold and comparison count of a stratum's stop are its stratum's.
+    trial_id = d.start()  # t6: no stratum, 0.4: 3 of 7 better (0.1, 0.2, 0.3) >= 7/3
+    assert d.report(trial_id, 1, 0.4).action.value == "stop"
+    d.end(trial_id)
+    d.searcher.labels[7] = "random"
+    trial_id = d.start()  # t7 (random), 0.92: 2 of 4 random values better (0.9, 0.3)
+    decision = d.report(trial_id, 1, 0.92)
+    assert decision.action.value == "stop"
+    assert decision.details["compared_with"] == 3 and decision.details["threshold"] == 0.9
+    assert decision.details["stratum"] == "random"
+    assert decision.reason.endswith("2 of the 4 values of stratum 'random' there are better")
+
+
+def test_promotion_ignores_strata():
+    asha = ASHA(min_resource=1, max_resource=9, reduction_factor=3, type="promotion")
+    d = Driver(asha)
+    d.searcher = _Strata({0: "random"})
+    asha.setup(d.searcher, "loss", "min")
+    d.start()
+    assert asha._trials[0].stratum is None

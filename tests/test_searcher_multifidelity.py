@@ -244,6 +244,7 @@ def test_mobster_keeps_at_most_100_reports_in_its_model_with_hundreds_of_reports
 
 # -- the guards of the BOHB-style searcher (issue 18) ---------------------------------------------
 from rung.searchers._bohb import kendall_z  # noqa: E402
+from rung.searchers._tpe._history import point_key  # noqa: E402
 
 
 def test_kendall_z_is_positive_for_agreeing_rankings_and_negative_for_reversed_ones():
@@ -363,3 +364,105 @@ def test_guarded_suggestions_depend_only_on_the_seed_and_the_calls():
                 searcher.observe_partial(config, {"epoch": 9, "loss": _table(config["x"], config["y"])})
         runs.append(configs)
     assert runs[0] == runs[1]
+
+
+# -- the random stratum: ASHA judges random configs against random ones (issue 18 item 5) ----------
+def _scripted_suggestions(searcher, n=30):
+    """``n`` suggestions, each reported at the first level (and some at the second), with the
+    source and the stratum ASHA would read for each."""
+    rng = np.random.default_rng(2)
+    out = []
+    for _ in range(n):
+        config = searcher.suggest()
+        out.append((config, searcher.source, searcher.stratum(config)))
+        searcher.observe_partial(config, {"epoch": 1, "loss": (config["x"] - 0.8) ** 2 + 0.1 * rng.random()})
+        if rng.random() < 0.4:
+            searcher.observe_partial(config, {"epoch": 3, "loss": (config["x"] - 0.7) ** 2})
+    return out
+
+
+def test_the_stratum_of_a_suggestion_is_random_for_random_draws_and_changes_no_suggestion():
+    plain = _guarded(seed=3, random_stratum=False)
+    strata = _guarded(seed=3)
+    assert strata.random_stratum  # on by default
+    plain.random_fraction = strata.random_fraction = 1 / 3
+    plain, strata = _scripted_suggestions(plain), _scripted_suggestions(strata)
+    assert [c for c, _, _ in plain] == [c for c, _, _ in strata]  # labels draw no random numbers
+    assert all(s is None for _, _, s in plain)  # off: every trial judged against all
+    assert [s for _, _, s in strata] == ["random" if source in ("random", "screened") else None
+                                         for _, source, _ in strata]
+    sources = [source for _, source, _ in strata]
+    assert sources.count("model") >= 5 and sources.count("random") >= 5
+    assert _guarded().stratum({"x": 0.5, "y": 0.5}) is None  # never suggested: no stratum
+
+
+def test_a_config_suggested_again_by_the_model_leaves_the_random_stratum():
+    searcher = _guarded()
+    searcher.random_fraction = 1.0
+    config = searcher.suggest()
+    assert searcher.stratum(config) == "random"
+    searcher._next_starting_point = lambda: dict(config)  # the same config again, not at random
+    assert searcher.suggest() == config and searcher.source == "start"
+    assert searcher.stratum(config) is None
+
+
+def test_asha_keeps_random_configs_that_model_configs_would_crowd_out():
+    # Trials 0-3 are random, 4-11 the model's and far better at the first rung: random trials
+    # are judged among themselves (as plain ASHA would), so the best random one goes on.
+    class Scripted(BOHB):
+        def suggest(self):
+            config = super().suggest()
+            self._random_keys.discard(point_key(self.space.to_unit(config)))
+            if len(self._tried) <= 4:
+                self._random_keys.add(point_key(self.space.to_unit(config)))
+            return config
+
+    from test_schedulers_support import Driver
+
+    asha = ASHA(min_resource=1, max_resource=9, reduction_factor=3)
+    d = Driver(asha)
+    d.searcher = Scripted(SPACE, metric="loss", seed=0)
+    asha.setup(d.searcher, "loss", "min")
+    decisions = []
+    for value in [0.9, 0.8, 0.95, 0.7] + [0.1] * 8:
+        trial_id = d.start()
+        decisions.append(d.report(trial_id, 1, value).action.value)
+    assert decisions[:4] == ["continue", "continue", "stop", "continue"]  # among 0.9, 0.8, 0.95, 0.7
+    assert [asha._trials[t].stratum for t in range(12)] == ["random"] * 4 + [None] * 8
+
+
+def test_resume_replays_exactly_with_the_random_stratum(tmp_path):
+    url = tmp_path / "s.db"
+
+    def go(experiment, max_trials, resume=False):
+        searcher = BOHB(SPACE, metric="loss", seed=3, min_points=4)
+        return rung.Tuner(
+            per_epoch, SPACE, metric="loss", searcher=searcher, scheduler=ASHA(max_resource=EPOCHS),
+            max_trials=max_trials, seed=3, backend="inprocess", verbose=0, storage=url,
+            experiment=experiment, resume=resume,
+        ).run()
+
+    straight = go("straight", 30)
+    go("halves", 16)
+    resumed = go("halves", 30, resume=True)
+    columns = ["trial_id", "config/x", "config/y", "loss", "status"]
+    assert straight.trials[columns].equals(resumed.trials[columns])
+    assert straight.count("stopped") > 0
+
+
+def test_auto_and_prefetching_pass_the_stratum_on():
+    from rung.searchers import Auto
+    from rung.searchers._prefetch import Prefetching
+
+    auto = Auto(SPACE, metric="loss", seed=0)
+    assert auto.stratum({"x": 0.5, "y": 0.5}) is None  # nothing picked yet
+    auto.set_fidelity("epoch", LEVELS, EPOCHS)
+    config = auto.suggest()
+    assert auto.chosen.name == "bohb" and auto.stratum(config) == "random"
+    wrapper = Prefetching(BOHB(SPACE, metric="loss", seed=0), policy="ahead")
+    try:
+        wrapper.set_fidelity("epoch", LEVELS, EPOCHS)
+        config = wrapper.suggest()
+        assert wrapper.stratum(config) == "random"
+    finally:
+        wrapper.close()

@@ -24,6 +24,7 @@ class _TrialState:
     bracket: int
     reached: int = -1  # highest level index reached so far
     state: str = _RUNNING
+    stratum: str | None = None  # the searcher's group for it (Searcher.stratum)
 
 
 class ASHA(Scheduler):
@@ -38,6 +39,13 @@ class ASHA(Scheduler):
     ``type="stopping"``: at a level below ``r_max`` the trial's value is recorded; with
     ``n`` values recorded there (its own included), it CONTINUEs iff fewer than ``n / eta``
     of them are strictly better than its own, else it is STOPPED.
+
+    Strata (stopping only): when a trial starts, ASHA asks the searcher for its stratum
+    (:meth:`Searcher.stratum`). A trial with a stratum is judged at each rung only against
+    the values recorded there by trials of the same stratum (its value still counts for the
+    trials without one, which are judged against every value). The default searchers give
+    none, except the BOHB-style searcher, which puts its random configs in a stratum of
+    their own so that a model's configs cannot crowd them out of the rungs.
 
     ``type="promotion"``: the trial is PAUSED at every level below ``r_max``.
     :meth:`suggest` first looks for a promotion, from the highest level down (brackets in
@@ -119,6 +127,9 @@ class ASHA(Scheduler):
         self._promoted: list[dict[int, set[int]]] = [{} for _ in range(self.brackets)]
         self._trials: dict[int, _TrialState] = {}
         self._pending: int | None = None
+        self._pending_stratum: str | None = None
+        # _strata[(b, k, stratum)]: the keys of _ranked[b][k] of that stratum's trials, sorted.
+        self._strata: dict[tuple[int, int, str], list[tuple[float, int, int]]] = {}
         self._rng = np.random.default_rng(self.seed)
 
     def setup(self, searcher: "Searcher", metric: str, mode: str) -> None:
@@ -149,6 +160,8 @@ class ASHA(Scheduler):
             return self._promotion(final=True) if self.type == "promotion" else None
         bracket = 0 if self.brackets == 1 else int(self._rng.choice(self.brackets, p=self.bracket_probabilities))
         self._pending = bracket
+        stratum = getattr(self.searcher, "stratum", None) if self.type == "stopping" else None
+        self._pending_stratum = stratum(config) if callable(stratum) else None
         resource = self.max_resource if self.type == "stopping" else self.levels[bracket]
         return StartTrial(config, resource=resource)
 
@@ -180,8 +193,9 @@ class ASHA(Scheduler):
         if state is not None:
             state.state = _RUNNING
         elif self._pending is not None:
-            self._trials[trial.trial_id] = _TrialState(self._pending)
+            self._trials[trial.trial_id] = _TrialState(self._pending, stratum=self._pending_stratum)
             self._pending = None
+            self._pending_stratum = None
 
     def on_report(self, trial: "Trial", metrics: Mapping[str, Any]) -> Decision:
         decision = super().on_report(trial, metrics)
@@ -209,6 +223,9 @@ class ASHA(Scheduler):
         self._keys[(trial.trial_id, k)] = key
         ordered = self._ranked[state.bracket].setdefault(k, [])
         bisect.insort(ordered, key)
+        if state.stratum is not None:  # judged among its stratum only (it still counts for the others)
+            ordered = self._strata.setdefault((state.bracket, k, state.stratum), [])
+            bisect.insort(ordered, key)
         n = len(ordered)
         better = bisect.bisect_left(ordered, (own, -1, -1))
         level = self.levels[k]
@@ -224,11 +241,13 @@ class ASHA(Scheduler):
         if better < n / self.reduction_factor:
             return decision
         threshold = self.objective.oriented(ordered[_rungs.stop_cutoff_index(n, self.reduction_factor)][0])
+        among = "" if state.stratum is None else f" of stratum {state.stratum!r}"
+        extra = {} if state.stratum is None else {"stratum": state.stratum}
         return Decision.stop(
             f"{self.metric}={value:g} at rung {self.resource_attr}={level:g} is not in the top "
-            f"1/{self.reduction_factor:g}: {better} of the {n} values there are better",
+            f"1/{self.reduction_factor:g}: {better} of the {n} values{among} there are better",
             rung=level, value=value, threshold=threshold, compared_with=n - 1,
-            bracket=state.bracket, rank=better + 1,
+            bracket=state.bracket, rank=better + 1, **extra,
         )
 
     def on_pause(self, trial: "Trial") -> None:

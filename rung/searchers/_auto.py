@@ -46,11 +46,13 @@ def choose_searcher(space: Space, multi_fidelity: bool, available: Iterable[str]
 
     - Multi-fidelity scheduler: the BOHB-style searcher (TPE densities per rung level),
       which beat TPE learning from final results only under ASHA on rung's multi-fidelity
-      suite, with its two guards on (:mod:`._bohb`): a level's model suggests only once it
+      suite, with its three guards on (:mod:`._bohb`): a level's model suggests only once it
       ranks held-out results better than chance (until then ASHA gets random configs),
-      and candidates within the objective's observed resolution of a tried config are
+      candidates within the objective's observed resolution of a tried config are
       dropped (on tables answering with the nearest row, BOHB without them spent most of
-      its budget retraining one config, issue 18); plain TPE when BOHB is not available.
+      its budget retraining one config, issue 18), and ASHA judges the random configs
+      only against each other, so the model's configs cannot crowd them out of the rungs;
+      plain TPE when BOHB is not available.
     - Conditional parameters, or more than :data:`GP_MAX_DIMENSIONS` tunable parameters, or
       only categorical ones: TPE, whose densities are defined only where a parameter exists
       and cost the same at any dimension.
@@ -172,6 +174,9 @@ class Auto(Searcher):
         self._resolved().observe_partial(config, metrics)
         if self._may_hand_over:
             self._calls.append(("observe_partial", dict(config), dict(metrics)))
+
+    def stratum(self, config: Mapping[str, Any]) -> str | None:
+        return None if self.delegate is None else self.delegate.stratum(config)
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
         self._resolved().on_failed(config)

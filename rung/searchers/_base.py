@@ -115,6 +115,12 @@ class Searcher(ABC):
     def on_failed(self, config: Mapping[str, Any]) -> None:
         """``config`` was evaluated without a usable result (failure or early stop)."""
 
+    def stratum(self, config: Mapping[str, Any]) -> str | None:
+        """The group a config this searcher suggested is judged in (ASHA stopping asks at
+        each start): trials with a stratum are compared at each rung only with trials of
+        the same stratum; ``None`` (the default), with every trial."""
+        return None
+
     @property
     def is_finite(self) -> bool:
         """True when ``suggest`` eventually returns ``None`` (e.g. a grid)."""

@@ -246,6 +246,10 @@ class Prefetching(Searcher):
                      max_resource: float | None = None) -> None:
         self.sync(lambda: self.inner.set_fidelity(resource_attr, levels=levels, max_resource=max_resource))
 
+    def stratum(self, config: Mapping[str, Any]) -> str | None:
+        # Set when the inner searcher made the suggestion, before it was handed out.
+        return self.inner.stratum(config)
+
     @property
     def is_finite(self) -> bool:
         return self.inner.is_finite

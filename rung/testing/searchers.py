@@ -87,9 +87,11 @@ def _check_valid(check: str, space: Space, config: Any) -> None:
         raise _fail(check, f"suggested {config!r}, which the space normalizes to {valid!r}")
 
 
-def _script(searcher: Searcher, n: int, *, fidelity: bool) -> list[Any]:
+def _script(searcher: Searcher, n: int, *, fidelity: bool, strata: list[Any] | None = None) -> list[Any]:
     """Drive ``searcher`` with batches of three pending configs, partial reports, a failure
-    every fifth config and a result without the metric every seventh; the answers, in order."""
+    every fifth config and a result without the metric every seventh; the answers, in order.
+    With ``strata``, each config's ``stratum`` is asked for as ASHA asks (right after the
+    suggestion) and appended to it."""
     answers: list[Any] = []
     if fidelity:
         searcher.set_fidelity("epoch", levels=[1, 3, 9], max_resource=9)
@@ -101,6 +103,8 @@ def _script(searcher: Searcher, n: int, *, fidelity: bool) -> list[Any]:
             answers.append(config)
             if config is None:
                 break
+            if strata is not None:
+                strata.append(searcher.stratum(config))
             batch.append(config)
         if not batch:
             break
@@ -247,6 +251,20 @@ def check_replay(factory: SearcherFactory) -> None:
                                   f"{original[i]!r} then {replayed[i]!r}")
 
 
+def check_stratum(factory: SearcherFactory) -> None:
+    """``stratum`` (which ASHA asks of every config it starts) gives None or a string, and
+    asking for it changes none of the searcher's choices."""
+    for fidelity in (False, True):
+        plain = _script(factory(MIXED, 5), 36, fidelity=fidelity)
+        strata: list[Any] = []
+        asked = _script(factory(MIXED, 5), 36, fidelity=fidelity, strata=strata)
+        if plain != asked:
+            raise _fail("stratum", "asking for the stratum of each suggestion changed later suggestions")
+        odd = [s for s in strata if s is not None and not isinstance(s, str)]
+        if odd:
+            raise _fail("stratum", f"stratum gave {odd[0]!r}; it must be None or a string")
+
+
 SEARCHER_CHECKS: list[tuple[str, Callable[[SearcherFactory], None]]] = [
     ("valid_configs", check_valid_configs),
     ("deterministic", check_deterministic),
@@ -256,6 +274,7 @@ SEARCHER_CHECKS: list[tuple[str, Callable[[SearcherFactory], None]]] = [
     ("points_to_evaluate_first", check_points_to_evaluate_first),
     ("exhaustion", check_exhaustion),
     ("replay", check_replay),
+    ("stratum", check_stratum),
 ]
 
 
