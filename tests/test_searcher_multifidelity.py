@@ -188,20 +188,25 @@ def test_fifo_fallback_learns_from_final_results(name):
     assert result.best_value < crossing(0.3, 0.5, EPOCHS)
 
 
-@pytest.mark.parametrize("name", sorted(FACTORIES))
-def test_resume_replays_exactly(name, tmp_path):
-    url = tmp_path / "s.db"
+def straight_and_resumed(searcher, storage, total, half):
+    """The same ASHA run straight through and stopped after ``half`` trials then resumed to ``total``.
 
+    ``searcher()`` makes the searcher (a name or an instance) for each run."""
     def go(experiment, max_trials, resume=False):
         return rung.Tuner(
-            per_epoch, SPACE, metric="loss", searcher=name, scheduler=ASHA(max_resource=EPOCHS),
-            max_trials=max_trials, seed=3, backend="inprocess", verbose=0, storage=url,
+            per_epoch, SPACE, metric="loss", searcher=searcher(), scheduler=ASHA(max_resource=EPOCHS),
+            max_trials=max_trials, seed=3, backend="inprocess", verbose=0, storage=storage,
             experiment=experiment, resume=resume,
         ).run()
 
-    straight = go("straight", 24)
-    go("halves", 13)
-    resumed = go("halves", 24, resume=True)
+    straight = go("straight", total)
+    go("halves", half)
+    return straight, go("halves", total, resume=True)
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_resume_replays_exactly(name, tmp_path):
+    straight, resumed = straight_and_resumed(lambda: name, tmp_path / "s.db", 24, 13)
     columns = ["trial_id", "config/x", "config/y", "loss", "status"]
     assert straight.trials[columns].equals(resumed.trials[columns])
 
@@ -432,19 +437,8 @@ def test_asha_keeps_random_configs_that_model_configs_would_crowd_out():
 
 
 def test_resume_replays_exactly_with_the_random_stratum(tmp_path):
-    url = tmp_path / "s.db"
-
-    def go(experiment, max_trials, resume=False):
-        searcher = BOHB(SPACE, metric="loss", seed=3, min_points=4)
-        return rung.Tuner(
-            per_epoch, SPACE, metric="loss", searcher=searcher, scheduler=ASHA(max_resource=EPOCHS),
-            max_trials=max_trials, seed=3, backend="inprocess", verbose=0, storage=url,
-            experiment=experiment, resume=resume,
-        ).run()
-
-    straight = go("straight", 30)
-    go("halves", 16)
-    resumed = go("halves", 30, resume=True)
+    straight, resumed = straight_and_resumed(lambda: BOHB(SPACE, metric="loss", seed=3, min_points=4),
+                                             tmp_path / "s.db", 30, 16)
     columns = ["trial_id", "config/x", "config/y", "loss", "status"]
     assert straight.trials[columns].equals(resumed.trials[columns])
     assert straight.count("stopped") > 0

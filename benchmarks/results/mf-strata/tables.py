@@ -30,25 +30,34 @@ opt = optima_of(probs)
 sc = S.scores(res, opt, fractions=(1.0,))
 tt = S.time_to_target_summary(res)
 short = lambda c: c.replace("lcbench-", "lcb-").replace("mf-hartmann6-", "h6-").replace("counting-ones-", "co-").replace("xgboost-", "xgb-")
-print(f"Final normalized score, seeds 0-{N-1} (seed count in brackets when fewer):\n")
-print("| method | " + " | ".join(short(q) for q in probs) + " |")
-print("|---|" + "---:|" * len(probs))
-for m in dict.fromkeys(l for _, _, l in spec):
-    cells = []
-    for q in probs:
-        s = sc[(sc.problem == q) & (sc.method == m)]["score"]
-        cells.append("-" if len(s) == 0 else f"{s.mean():.1f}" + ("" if len(s) >= N else f" ({len(s)})"))
-    print(f"| {m} | " + " | ".join(cells) + " |")
-print(f"\nSimulated s until half the seeds reached random search's median final value (reached/seeds):\n")
-print("| method | " + " | ".join(short(q) for q in probs) + " |")
-print("|---|" + "---:|" * len(probs))
-for m in dict.fromkeys(l for _, _, l in spec):
-    cells = []
-    for q in probs:
-        row = tt[(tt.problem == q) & (tt.method == m)]
-        if len(row) == 0: cells.append("-"); continue
-        t = row.median_time.iloc[0]; cells.append(("never" if not math.isfinite(t) else f"{t:.0f}") + f" ({row.reached.iloc[0]}/{row.seeds.iloc[0]})")
-    print(f"| {m} | " + " | ".join(cells) + " |")
+methods = list(dict.fromkeys(l for _, _, l in spec))
+
+
+def print_table(title, cell):
+    """One markdown table: a row per method, a column per problem, ``cell(problem, method)`` in each."""
+    print(title + "\n")
+    print("| method | " + " | ".join(short(q) for q in probs) + " |")
+    print("|---|" + "---:|" * len(probs))
+    for m in methods:
+        print(f"| {m} | " + " | ".join(cell(q, m) for q in probs) + " |")
+
+
+def score_cell(q, m):
+    s = sc[(sc.problem == q) & (sc.method == m)]["score"]
+    return "-" if len(s) == 0 else f"{s.mean():.1f}" + ("" if len(s) >= N else f" ({len(s)})")
+
+
+def time_cell(q, m):
+    row = tt[(tt.problem == q) & (tt.method == m)]
+    if len(row) == 0:
+        return "-"
+    t = row.median_time.iloc[0]
+    return ("never" if not math.isfinite(t) else f"{t:.0f}") + f" ({row.reached.iloc[0]}/{row.seeds.iloc[0]})"
+
+
+print_table(f"Final normalized score, seeds 0-{N-1} (seed count in brackets when fewer):", score_cell)
+print_table("\nSimulated s until half the seeds reached random search's median final value (reached/seeds):",
+            time_cell)
 from scipy import stats
 print("\nnew - current and new - asha, mean difference with Welch 95% CI (seeds as in the table):\n")
 for q in probs:
