@@ -460,3 +460,9 @@ def test_auto_and_prefetching_pass_the_stratum_on():
         assert wrapper.stratum(config) == "random"
     finally:
         wrapper.close()
+
+
+@pytest.mark.parametrize("option", ["trust_check", "duplicate_guard", "random_stratum", "multivariate"])
+def test_bohb_refuses_a_switch_that_is_not_a_bool(option):
+    with pytest.raises(ValueError, match=f"{option} must be True or False, got {option}='no'"):
+        BOHB(SPACE, metric="loss", **{option: "no"})

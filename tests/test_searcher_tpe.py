@@ -121,6 +121,8 @@ def test_a_space_of_constants_and_a_single_choice():
         ({"bandwidth": "silverman"}, "bandwidth must be one of"),
         ({"good_weights": "ei"}, "good_weights must be one of"),
         ({"mode": "up"}, "mode must be 'min' or 'max'"),
+        ({"multivariate": "false"}, "multivariate must be True or False, got multivariate='false'"),
+        ({"constant_liar": 0}, "constant_liar must be True or False"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs, message):

@@ -59,7 +59,7 @@ import numpy as np
 
 from ..space import Space
 from ._base import Searcher
-from ._checks import fraction, int_at_least, positive_number
+from ._checks import flag, fraction, int_at_least, positive_number
 from ._fidelity_levels import Fidelity
 from ._tpe._encoding import Encoding
 from ._tpe._history import History, Pending, bad_centres, point_key
@@ -234,14 +234,14 @@ class BOHB(Searcher):
             max_bad_centres = int_at_least("max_bad_centres", max_bad_centres, 4)
         self.max_bad_centres = max_bad_centres
         self.prior_weight = positive_number("prior_weight", prior_weight)
-        self.multivariate = bool(multivariate)
-        self.constant_liar = bool(constant_liar)
-        self.lower_as_bad = bool(lower_as_bad)
-        self.trust_check = bool(trust_check)
+        self.multivariate = flag("multivariate", multivariate)
+        self.constant_liar = flag("constant_liar", constant_liar)
+        self.lower_as_bad = flag("lower_as_bad", lower_as_bad)
+        self.trust_check = flag("trust_check", trust_check)
         self.min_checks = int_at_least("min_checks", min_checks, 3)
         self.trust_z = float(trust_z)
-        self.duplicate_guard = bool(duplicate_guard)
-        self.random_stratum = bool(random_stratum)
+        self.duplicate_guard = flag("duplicate_guard", duplicate_guard)
+        self.random_stratum = flag("random_stratum", random_stratum)
         self.fidelity = Fidelity(resource_attr)
         self._levels: dict[float, _Level] = {}
         self._pending = Pending(d)

@@ -32,6 +32,13 @@ def positive_number(name: str, value: Any) -> float:
     return float(value)
 
 
+def flag(name: str, value: Any) -> bool:
+    """``value`` if it is a bool: a string such as ``"false"`` would otherwise count as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {name}={value!r}")
+    return bool(value)
+
+
 def one_of(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of ``choices``."""
     if value not in choices:

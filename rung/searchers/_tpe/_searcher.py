@@ -37,7 +37,7 @@ import numpy as np
 
 from ...space import Space
 from .._base import Searcher
-from .._checks import int_at_least, one_of, positive_number
+from .._checks import flag, int_at_least, one_of, positive_number
 from ._encoding import Encoding
 from ._history import History, Pending, bad_centres, point_key
 from ._scoring import best_candidate, with_extra_bad
@@ -180,9 +180,9 @@ class TPE(Searcher):
             max_bad_centres = int_at_least("max_bad_centres", max_bad_centres, 4)
         self.max_bad_centres = max_bad_centres
         self.prior_weight = positive_number("prior_weight", prior_weight)
-        self.multivariate = bool(multivariate)
-        self.constant_liar = bool(constant_liar)
-        self.failed_as_bad = bool(failed_as_bad)
+        self.multivariate = flag("multivariate", multivariate)
+        self.constant_liar = flag("constant_liar", constant_liar)
+        self.failed_as_bad = flag("failed_as_bad", failed_as_bad)
         self.gamma = _gamma_rule(gamma, self.multivariate)
         if bandwidth is None:
             bandwidth = "neighbour" if self.multivariate else "scott"
