@@ -18,7 +18,8 @@
   ``rung-bohb-classic-asha`` (none: BOHB's own rule, the default before issue 18),
   ``rung-bohb-trustonly-asha`` (trust check only), ``rung-bohb-dedupeonly-asha``
   (duplicate guard only), ``rung-bohb-nostrata-asha`` (both, without the random stratum:
-  the default before issue 18 item 5).
+  the default before issue 18 item 5). On single-fidelity problems ``rung-gp-noplateau`` is
+  the GP without its plateau guard (the GP before issue 18 item 4's round of 2026-12-02).
   Rung levels: ``min_resource * 3**k`` up to ``max_resource`` (reduction factor 3);
   ``-hyperband`` is synchronous Hyperband. (Under asynchronous stopping Hyperband the model
   searchers took about twice as long to reach the target on mf-hartmann6-highbias, 10
@@ -103,6 +104,10 @@ BOHB_VARIANTS: dict[str, tuple[tuple[str, Any], ...]] = {
     "trustonly": (("duplicate_guard", False), ("random_stratum", False)),
     "dedupeonly": (("trust_check", False), ("random_stratum", False)),
     "nostrata": (("random_stratum", False),),
+}
+#: The GP with a guard off (name part, searcher options), on single-fidelity problems.
+GP_VARIANTS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "noplateau": (("plateau_guard", False),),
 }
 
 
@@ -207,6 +212,9 @@ def methods(problem: Problem) -> list[RungMethod]:
         out.append(RungMethod("rung-auto", "auto", "fifo" if problem.fidelity is None else "asha"))
     if grid_applies(problem):
         out.append(RungMethod("rung-grid", "grid"))
+    if problem.fidelity is None and "gp" in found:
+        for variant, options in GP_VARIANTS.items():
+            out.append(RungMethod(f"rung-gp-{variant}", "gp", "fifo", options))
     if problem.fidelity is not None:
         for scheduler in ("asha", "asha-promotion", "hyperband", "sh", "median"):
             out.append(RungMethod(f"rung-{scheduler}", "random", scheduler))

@@ -21,7 +21,7 @@ def _import_models() -> None:
         import numpy as np
         from scipy.stats import qmc
 
-        from ._gp import _acquisition, _data, _fitting, _model  # noqa: F401
+        from ._gp import _acquisition, _data, _fitting, _model, _plateaus  # noqa: F401
 
         # The first Sobol engine loads scipy's direction numbers (about 30 ms), cached
         # for the process: a throwaway engine here, on its own generator.

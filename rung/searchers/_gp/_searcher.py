@@ -38,6 +38,7 @@ import numpy as np
 from ...space import Space
 from .. import _warmup
 from .._base import Searcher
+from .._checks import flag
 from ._design import SobolDesign, sobol_block
 from ._encoding import Encoding
 from ._ledger import Ledger
@@ -59,12 +60,12 @@ _MIN_RELATIVE_VARIANCE = 1e-4
 PRIOR_NOISE = 0.05
 
 
-def _modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType]:
+def _modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType, ModuleType]:
     """The model modules, imported on first use: they load scipy, which ``import rung``
     should not pay for."""
-    from . import _acquisition, _data, _fitting, _model
+    from . import _acquisition, _data, _fitting, _model, _plateaus
 
-    return _acquisition, _data, _fitting, _model
+    return _acquisition, _data, _fitting, _model, _plateaus
 
 
 class GP(Searcher):
@@ -85,6 +86,11 @@ class GP(Searcher):
         At most this many observations are fitted (the best half and a space-filling
         subset of the rest), so a suggestion costs the same after 300 or 3,000 results.
         ``None``: fit all of them.
+    plateau_guard:
+        Once two different configs have returned exactly the same value (a piecewise
+        constant objective: a lookup table, accuracy on a small validation set), count a
+        candidate as known when its nearest observed config is one of those tied and closer
+        than the typical spacing of the observations (``_plateaus``). No effect until a tie.
     """
 
     def __init__(
@@ -97,6 +103,7 @@ class GP(Searcher):
         points_to_evaluate: Iterable[Mapping[str, Any]] | None = None,
         n_initial: int | None = None,
         max_observations: int | None = MAX_OBSERVATIONS,
+        plateau_guard: bool = True,
     ) -> None:
         super().__init__(space, metric=metric, mode=mode, seed=seed)
         _warmup.start()
@@ -112,6 +119,7 @@ class GP(Searcher):
             raise ValueError(f"max_observations must be None or an int >= 10, got {max_observations!r}")
         self.n_initial = n_initial
         self.max_observations = max_observations
+        self.plateau_guard = flag("plateau_guard", plateau_guard)
         self._encoding = Encoding(self.space)
         self._acquisition: Any = None
         self._design = SobolDesign(self._encoding, self.rng)  # the initial design
@@ -185,7 +193,7 @@ class GP(Searcher):
         to 36, with Hartmann 6 unchanged (93 to 94.5). Candidates the model
         already knows (see ``_MIN_RELATIVE_VARIANCE``) count as taken.
         """
-        acquisition, _, fitting, model = _modules()
+        acquisition, _, fitting, model, plateaus_module = _modules()
         if self._acquisition is None:
             self._acquisition = acquisition.AcquisitionOptimizer(self._encoding)
         with one_blas_thread():
@@ -201,9 +209,14 @@ class GP(Searcher):
                     extra = np.concatenate([extra, np.zeros(len(pending))])
                 posterior = model.Posterior(X, y, self._theta, extra)
             floor = _MIN_RELATIVE_VARIANCE * posterior.signal
+            plateaus = plateaus_module.Plateaus(np.array(self._X), np.array(self._y)) if self.plateau_guard else None
 
             def uninformative(x: np.ndarray) -> bool:
-                return self._ledger.taken(x) or float(posterior.predict(x[None, :])[1][0]) < floor
+                return (
+                    self._ledger.taken(x)
+                    or float(posterior.predict(x[None, :])[1][0]) < floor
+                    or (plateaus is not None and plateaus.covers(x))
+                )
 
             return self._acquisition.propose(
                 self.rng, self._sobol_block, incumbents, posterior, best, uninformative
@@ -216,7 +229,7 @@ class GP(Searcher):
         key = (len(self._y), len(self._failed))
         if self._fitted is not None and self._fitted[0] == key:
             return self._fitted[1], self._fitted[2], self._fitted[3]
-        _, data, fitting, _ = _modules()
+        _, data, fitting, _, _ = _modules()
         X_all, y_all = np.array(self._X), np.array(self._y)
         if self._failed:  # failures at the worst value seen (see the module docstring)
             X_all = np.vstack([X_all, np.array(self._failed)])

@@ -1,0 +1,73 @@
+"""Where the objective has shown itself flat: inputs a new evaluation would likely repeat.
+
+A GP assumes a smooth objective. Some objectives are piecewise constant instead: a lookup
+table answered by its nearest row, a metric counted on a small validation set (accuracy in
+steps of 1/n), a model that ignores a parameter below some threshold. There, expected
+improvement is often largest right next to the incumbent, where the model's variance has
+grown back, and the evaluation returns the incumbent's value again. On the single-fidelity
+LCBench tables, rung's GP evaluated only 29-33 distinct table rows in 50 evaluations.
+
+The evidence of flatness is exact: two different inputs whose results are equal to the
+last bit. A continuous objective practically never does that, so on smooth problems this
+module changes nothing. Where it has happened, a candidate is taken as known when its
+nearest observed input is one of the tied inputs and lies closer than the typical spacing
+of the observations (the median distance from an observed input to its nearest other one):
+that neighbourhood has already answered the same value twice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import spatial
+
+from ._ledger import input_key
+
+
+class Plateaus:
+    """The tied observations of a set of GP inputs ``X`` with results ``y``.
+
+    ``covers(x)`` is true when ``x`` falls within the typical spacing of a tied input and
+    that input is its nearest observation. Built once per suggestion; nearest inputs come
+    from a k-d tree, so thousands of observations cost milliseconds.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        tied = _tied(X, y)
+        self._tree: spatial.cKDTree | None = None
+        self._radius = 0.0
+        if not tied.any():
+            return
+        _, first = np.unique(np.round(X, 9), axis=0, return_index=True)
+        distinct = np.sort(first)
+        self._X, self._tied_rows = X[distinct], tied[distinct]
+        self._tree = spatial.cKDTree(self._X)
+        if len(self._X) >= 2:
+            distances, _ = self._tree.query(self._X, k=2)
+            self._radius = float(np.median(distances[:, 1]))
+
+    @property
+    def active(self) -> bool:
+        """Whether two different inputs tied (otherwise ``covers`` is always false)."""
+        return self._tree is not None and self._radius > 0.0
+
+    def covers(self, x: np.ndarray) -> bool:
+        """Whether ``x``'s nearest observed input is a tied one, closer than the spacing."""
+        if self._tree is None or self._radius <= 0.0:
+            return False
+        distance, nearest = self._tree.query(x)
+        return bool(self._tied_rows[int(nearest)]) and float(distance) < self._radius
+
+
+def _tied(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per observation: whether a *different* input has exactly the same result (a repeat
+    of one input is no evidence of flatness)."""
+    tied = np.zeros(len(y), dtype=bool)
+    inputs: dict[float, set[bytes]] = {}
+    values = y.tolist()
+    for value, x in zip(values, X):
+        inputs.setdefault(value, set()).add(input_key(x))
+    for i, value in enumerate(values):
+        tied[i] = len(inputs[value]) > 1
+    return tied
