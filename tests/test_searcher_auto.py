@@ -22,7 +22,7 @@ WIDE = {f"x{i}": rung.uniform(0, 1) for i in range(GP_MAX_DIMENSIONS + 1)}
     "space, multi_fidelity, expected",
     [
         (CONTINUOUS, False, "gp"),
-        (CONDITIONAL, False, "tpe"),
+        (CONDITIONAL, False, "gp"),
         (CATEGORICAL, False, "tpe"),
         (WIDE, False, "tpe"),
         (CONTINUOUS, True, "bohb"),
@@ -68,7 +68,7 @@ def test_auto_passes_starting_points_to_its_pick():
     auto = Auto(CONDITIONAL, metric="loss", seed=0, points_to_evaluate=[{"kind": "a", "alpha": 0.25}])
     first = auto.suggest()
     assert first["kind"] == "a" and first["alpha"] == 0.25
-    assert isinstance(auto.delegate, TPE)
+    assert isinstance(auto.delegate, GP)
 
 
 def test_tuner_default_searcher_is_auto_and_picks_gp_on_a_small_continuous_space():

@@ -53,10 +53,14 @@ def choose_searcher(space: Space, multi_fidelity: bool, available: Iterable[str]
       its budget retraining one config, issue 18), and ASHA judges the random configs
       only against each other, so the model's configs cannot crowd them out of the rungs;
       plain TPE when BOHB is not available.
-    - Conditional parameters, or more than :data:`GP_MAX_DIMENSIONS` tunable parameters, or
-      only categorical ones: TPE, whose densities are defined only where a parameter exists
-      and cost the same at any dimension.
-    - Otherwise the GP, the best single-fidelity method at small budgets on rung's suite.
+    - More than :data:`GP_MAX_DIMENSIONS` tunable parameters, or only categorical ones: TPE,
+      whose densities cost the same at any dimension and fit categories directly.
+    - Otherwise the GP, the best single-fidelity method at small budgets on rung's suite,
+      conditional spaces included (inactive parameters are imputed in its encoding). Until
+      2026-12-02 conditional spaces went to TPE; measured at 50 evaluations over 20 seeds,
+      the GP (with its plateau guard) scored 55.2 against TPE's 31.1 on the conditional
+      XGBoost table (``xgboost-sf-1489``), and 99.7 against 64.3 on the mixed conditional
+      space of ``tests/test_searcher_gp.py`` (normalized: 100 = optimum, 0 = random's median).
     """
     names = set(available)
     tunable = space.tunable_names
@@ -66,9 +70,6 @@ def choose_searcher(space: Space, multi_fidelity: bool, available: Iterable[str]
                               "held-out results better than chance")
     if multi_fidelity:
         return Choice("tpe", "a multi-fidelity scheduler is in charge; TPE learns from finished trials")
-    conditional = [name for name in space.names if space[name].conditions]
-    if conditional:
-        return Choice("tpe", f"conditional parameters ({', '.join(conditional)}): TPE models them where they exist")
     if len(tunable) > GP_MAX_DIMENSIONS:
         return Choice("tpe", f"{len(tunable)} tunable parameters (more than {GP_MAX_DIMENSIONS}): TPE scales better")
     if tunable and all(isinstance(space[name], ChoiceDomain) for name in tunable):
