@@ -356,19 +356,19 @@ class NearestRow:
 
 def test_the_plateau_guard_spends_evaluations_on_new_table_rows():
     """On a nearest-row table the GP without the guard re-evaluates the incumbent's row
-    from nearby configs; with it, more of the 40 evaluations answer a new row and the best
-    row found ranks higher in the table (over six seeds; one seed alone can go either way:
-    on seed 0 the guard gets 18 rows against 19)."""
+    from nearby configs; with it, more of the 30 evaluations answer a new row and the best
+    row found ranks higher in the table (over six seeds: 119 rows against 99, the best
+    rows' ranks summing to 3 against 20; one seed alone can go either way)."""
     distinct = {True: 0, False: 0}
     rank = {True: 0, False: 0}
     for seed in range(6):
         for guard in (True, False):
             table = NearestRow(seed=seed)
-            _, best = run(GP(QUAD4, metric="loss", seed=seed, plateau_guard=guard), table, 40)
+            _, best = run(GP(QUAD4, metric="loss", seed=seed, plateau_guard=guard), table, 30)
             distinct[guard] += len(set(table.answered))
             rank[guard] += int(np.searchsorted(np.sort(table.values), best))
-    assert distinct[True] > distinct[False] + 12
-    assert rank[True] <= rank[False]
+    assert distinct[True] > distinct[False] + 10
+    assert rank[True] < rank[False]
 
 
 def test_without_ties_the_plateau_guard_changes_no_suggestion():
