@@ -1,6 +1,7 @@
 """Conformance suite: every searcher passes the same tests, plus each one's own behaviour."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -90,19 +91,32 @@ def mixed_loss(config):
 
 
 @pytest.mark.parametrize("name", FACTORIES)
-def test_resumed_experiment_replays_the_searchers_choices(name, tmp_path):
+def test_resumed_experiment_replays_the_searchers_choices(name, tmp_path, monkeypatch):
+    """Also for ``auto``, whose cost rule hands the GP over to TPE at a point that depends
+    on timing: here it always hands over (share 0), after its 10th suggestion, and the
+    resumed run repeats the logged handover instead of measuring again."""
+    from rung.searchers import _auto
+
+    monkeypatch.setattr(_auto, "MAX_DECISION_SHARE", 0.0)
     url = tmp_path / "s.db"
+    searchers = []
 
     def go(experiment, max_trials, resume=False):
-        return rung.Tuner(mixed_loss, MIXED, metric="loss", searcher=FACTORIES[name](MIXED, 3),
+        searchers.append(FACTORIES[name](MIXED, 3))
+        return rung.Tuner(mixed_loss, MIXED, metric="loss", searcher=searchers[-1],
                           max_trials=max_trials, seed=3, backend="inprocess", verbose=0, storage=url,
                           experiment=experiment, resume=resume).run()
 
     straight = go("straight", 20)
     go("halves", 11)  # past the initial design of the model-based searchers (5 configs)
-    resumed = go("halves", 20, resume=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a replayed suggestion that differs from the log warns
+        resumed = go("halves", 20, resume=True)
     columns = ["trial_id", *[f"config/{key}" for key in MIXED], "loss"]
     assert straight.trials[columns].equals(resumed.trials[columns])
+    if name == "auto":
+        assert [[c.name for c in s.picks] for s in searchers] == [["gp", "tpe"]] * 3
+        assert searchers[1].handovers == searchers[2].handovers  # repeated, reason and all
 
 
 @pytest.mark.parametrize("cls", [Random, Grid, TPE, GP, BOHB, MOBSTER])

@@ -115,6 +115,12 @@ class Auto(Searcher):
         self.handovers: list[str] = []
         #: Every pick in order: the rule's, then any handover by the cost rule.
         self.picks: list[Choice] = []
+        # Resume: each handover as (suggest calls made by then, reason), for the log; how
+        # many of them the log has; a logged handover to repeat after that many suggestions.
+        self._n_suggested = 0
+        self._handover_log: list[tuple[int, str]] = []
+        self._n_logged = 0
+        self._replayed_handover: tuple[int, str] | None = None
 
     def set_fidelity(
         self,
@@ -144,17 +150,17 @@ class Auto(Searcher):
 
     def suggest(self) -> dict[str, Any] | None:
         delegate = self._resolved()
-        if not self._measuring:
-            config = delegate.suggest()
-            if config is not None:
-                self._pending.append(dict(config))
-            return config
         started = time.perf_counter()
         config = delegate.suggest()
-        self._decision_costs.append(time.perf_counter() - started)
+        cost = time.perf_counter() - started
+        self._n_suggested += 1
         if config is not None:
             self._pending.append(dict(config))
-        self._apply_cost_rule()
+        if self._replayed_handover is not None and self._n_suggested >= self._replayed_handover[0]:
+            self._repeat_logged_handover()
+        elif self._measuring:
+            self._decision_costs.append(cost)
+            self._apply_cost_rule()
         return config
 
     def observe_prior(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> None:
@@ -194,7 +200,9 @@ class Auto(Searcher):
         :data:`RESULT_WINDOW` + 1 results, ``auto``
         hands over to TPE: every result seen so far is fed to it and the configs still
         running are its pending ones. ``handovers`` and ``chosen`` say so. The handover
-        depends on timing, so a resumed experiment replays the GP and may hand over again.
+        depends on timing, so it is logged (:meth:`take_handovers`, with the next trial's
+        start) and a resumed experiment repeats it at the same suggestion
+        (:meth:`replay_handovers`) instead of measuring again.
         """
         self._resolved()
         self._measuring = True
@@ -228,6 +236,27 @@ class Auto(Searcher):
         self._hand_over("tpe", f"GP decisions took {cost * 1e3:.1f} ms, more than {MAX_DECISION_SHARE:.0%} of "
                                f"the {interval * 1e3:.1f} ms between results: TPE from result {len(self._result_times)}")
 
+    def take_handovers(self) -> list[list[Any]]:
+        """Handovers not yet in the log, as ``[suggestions made by then, reason]``."""
+        new = self._handover_log[self._n_logged:]
+        self._n_logged += len(new)
+        return [[n, reason] for n, reason in new]
+
+    def replay_handovers(self, logged: Sequence[Sequence[Any]] | None) -> None:
+        """Repeat a logged handover once as many suggestions were made (replay of a log)."""
+        for n, reason in logged or ():
+            self._replayed_handover = (int(n), str(reason))
+            if self._n_suggested >= int(n):
+                self._repeat_logged_handover()
+
+    def _repeat_logged_handover(self) -> None:
+        assert self._replayed_handover is not None
+        _, reason = self._replayed_handover
+        self._replayed_handover = None
+        if self._may_hand_over:
+            self._hand_over("tpe", reason)
+        self._n_logged = len(self._handover_log)  # already in the log
+
     def _hand_over(self, name: str, reason: str) -> None:
         from . import SEARCHERS
 
@@ -245,6 +274,7 @@ class Auto(Searcher):
         self.chosen = Choice(name, reason)
         self.handovers.append(reason)
         self.picks.append(self.chosen)
+        self._handover_log.append((self._n_suggested, reason))
 
     def __repr__(self) -> str:
         picked = "undecided" if self.chosen is None else self.chosen.name

@@ -259,7 +259,7 @@ class MOBSTER(Searcher):
                 X, y = fitting.with_liars(X, y, np.hstack([fake, np.full((len(fake), 1), r)]), best)
             posterior = mdata.AtLevel(model.Posterior(X, y, self._theta), r)
             return self._acquisition.propose(
-                self.rng, self._sobol_block, incumbents, posterior, best, self._ledger.taken
+                self.rng, self._sobol_block, incumbents, posterior, best, self._ledger.taken_rows
             )
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:

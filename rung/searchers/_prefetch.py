@@ -334,10 +334,26 @@ def logged_decisions(wrapper: Prefetching | None) -> dict[str, Any]:
 
 
 def replay_decisions(scheduler: Any, payload: Mapping[str, Any]) -> None:
-    """Before a stored start is replayed: hand the logged decisions back to the wrapper."""
+    """Before a stored start is replayed: hand the logged decisions back to the wrapper,
+    and any logged handover back to ``auto``."""
     searcher = getattr(scheduler, "searcher", None)
     if isinstance(searcher, Prefetching):
         searcher.replay_decisions(payload.get("ahead"))
+    if payload.get("handovers"):
+        inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
+        replay = getattr(inner, "replay_handovers", None)
+        if callable(replay):
+            replay(payload["handovers"])
+
+
+def logged_handovers(scheduler: Any) -> dict[str, Any]:
+    """Extra payload of a start event: searcher handovers (``auto``'s cost rule) since the
+    last start. They depend on timing, so a replay repeats them rather than measure again."""
+    searcher = getattr(scheduler, "searcher", None)
+    inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
+    take = getattr(inner, "take_handovers", None)
+    handovers = take() if callable(take) else []
+    return {"handovers": handovers} if handovers else {}
 
 
 def begin(scheduler: Any, backend: Any) -> None:

@@ -187,7 +187,8 @@ class EventLoop:
             self._deadlines[trial.trial_id] = deadline
         self._record(EventRecord(self.state.take_seq(), kind, trial.trial_id, now,
                                  {"resource": trial.resource, "allow_new": allow_new,
-                                  **_prefetch.logged_decisions(self.prefetch)}), trial)
+                                  **_prefetch.logged_decisions(self.prefetch),
+                                  **_prefetch.logged_handovers(self.scheduler)}), trial)
         self._timed(self.scheduler.on_start, trial)
         trial_dir = self.backend.trial_dir(self.workdir, trial.trial_id)
         resource = trial.resource  # a restart keeps the cap of the launch it repeats

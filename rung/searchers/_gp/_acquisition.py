@@ -138,11 +138,11 @@ class AcquisitionOptimizer:
         incumbents: np.ndarray,
         posterior: Posterior,
         best: float,
-        taken: Callable[[np.ndarray], bool],
+        known: Callable[[np.ndarray], np.ndarray],
     ) -> np.ndarray:
         """Candidates around ``incumbents`` and across the cube, then :meth:`maximize`."""
         candidates = self.candidates(rng, sobol, incumbents, posterior.lengthscales)
-        return self.maximize(posterior, best, candidates, taken)
+        return self.maximize(posterior, best, candidates, known)
 
     # -- optimization ---------------------------------------------------------------------
 
@@ -151,10 +151,11 @@ class AcquisitionOptimizer:
         posterior: Posterior,
         best: float,
         candidates: np.ndarray,
-        taken: Callable[[np.ndarray], bool],
+        known: Callable[[np.ndarray], np.ndarray],
     ) -> np.ndarray:
-        """The best canonical point found, avoiding points for which ``taken`` is true
-        (observed or pending) when anything else is available."""
+        """The best canonical point found, avoiding rows that ``known`` (a mask over a block
+        of rows) marks as already known (observed, pending, ...) when anything else is
+        available."""
         enc = self.encoding
         scores = log_ei(posterior, candidates, best)
         order = np.argsort(-scores, kind="stable")
@@ -176,14 +177,10 @@ class AcquisitionOptimizer:
             s = np.concatenate([[p[1] for p in polished], s])
             order = np.argsort(-s, kind="stable")
             X, s = X[order], s[order]
-        for x in X:
-            if not taken(x):
-                return x
-        # Everything near the optimum is taken: the best untaken candidate, if any.
-        for i in np.argsort(-scores, kind="stable"):
-            if not taken(candidates[i]):
-                return candidates[i]
-        return X[0]
+        found = _first_unknown(X, known)
+        if found is None:  # everything near the optimum is known: the best other candidate
+            found = _first_unknown(candidates[np.argsort(-scores, kind="stable")], known)
+        return X[0] if found is None else found
 
     def _gradient_ascent(
         self, posterior: Posterior, best: float, starts: np.ndarray, free: np.ndarray
@@ -222,6 +219,19 @@ class AcquisitionOptimizer:
                 break
             x, value = near[i], float(scores[i])
         return x, value
+
+
+def _first_unknown(rows: np.ndarray, known: Callable[[np.ndarray], np.ndarray]) -> np.ndarray | None:
+    """The first row that ``known`` does not mark, asking in growing blocks (the first row
+    is usually free; when it is not, one batched call beats hundreds of single ones)."""
+    start, size = 0, 8
+    while start < len(rows):
+        block = rows[start:start + size]
+        free = np.flatnonzero(~np.asarray(known(block), dtype=bool))
+        if len(free):
+            return np.asarray(block[free[0]])
+        start, size = start + size, size * 4
+    return None
 
 
 def _distinct_rows(X: np.ndarray, k: int) -> np.ndarray:

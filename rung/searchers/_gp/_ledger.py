@@ -91,3 +91,7 @@ class Ledger:
         """Whether ``x`` is pending, observed or failed: no new information there."""
         key = input_key(x)
         return key in self._seen or self.pending.has_key(key)
+
+    def taken_rows(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`taken` for each row of ``X``."""
+        return np.array([self.taken(x) for x in X], dtype=bool)

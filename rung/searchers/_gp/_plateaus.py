@@ -54,10 +54,14 @@ class Plateaus:
 
     def covers(self, x: np.ndarray) -> bool:
         """Whether ``x``'s nearest observed input is a tied one, closer than the spacing."""
+        return bool(self.covers_rows(np.asarray(x, dtype=float)[None, :])[0])
+
+    def covers_rows(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`covers` for each row of ``X``."""
         if self._tree is None or self._radius <= 0.0:
-            return False
-        distance, nearest = self._tree.query(x)
-        return bool(self._tied_rows[int(nearest)]) and float(distance) < self._radius
+            return np.zeros(len(X), dtype=bool)
+        distances, nearest = self._tree.query(X)
+        return np.asarray(self._tied_rows[nearest] & (distances < self._radius), dtype=bool)
 
 
 def _tied(X: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -211,12 +211,9 @@ class GP(Searcher):
             floor = _MIN_RELATIVE_VARIANCE * posterior.signal
             plateaus = plateaus_module.Plateaus(np.array(self._X), np.array(self._y)) if self.plateau_guard else None
 
-            def uninformative(x: np.ndarray) -> bool:
-                return (
-                    self._ledger.taken(x)
-                    or float(posterior.predict(x[None, :])[1][0]) < floor
-                    or (plateaus is not None and plateaus.covers(x))
-                )
+            def uninformative(rows: np.ndarray) -> np.ndarray:
+                known = self._ledger.taken_rows(rows) | (posterior.predict(rows)[1] < floor)
+                return known if plateaus is None else known | plateaus.covers_rows(rows)
 
             return self._acquisition.propose(
                 self.rng, self._sobol_block, incumbents, posterior, best, uninformative
