@@ -18,8 +18,9 @@
   ``rung-bohb-classic-asha`` (none: BOHB's own rule, the default before issue 18),
   ``rung-bohb-trustonly-asha`` (trust check only), ``rung-bohb-dedupeonly-asha``
   (duplicate guard only), ``rung-bohb-nostrata-asha`` (both, without the random stratum:
-  the default before issue 18 item 5). On single-fidelity problems ``rung-gp-noplateau`` is
-  the GP without its plateau guard (the GP before issue 18 item 4's round of 2026-12-02).
+  the default before issue 18 item 5). On single-fidelity problems ``rung-gp-noplateau`` and
+  ``rung-tpe-noplateau`` are the GP and TPE without their plateau guard (as they were
+  before issue 18 item 4's round of 2026-12-02).
   Rung levels: ``min_resource * 3**k`` up to ``max_resource`` (reduction factor 3);
   ``-hyperband`` is synchronous Hyperband. (Under asynchronous stopping Hyperband the model
   searchers took about twice as long to reach the target on mf-hartmann6-highbias, 10
@@ -105,10 +106,12 @@ BOHB_VARIANTS: dict[str, tuple[tuple[str, Any], ...]] = {
     "dedupeonly": (("trust_check", False), ("random_stratum", False)),
     "nostrata": (("random_stratum", False),),
 }
-#: The GP with a guard off (name part, searcher options), on single-fidelity problems.
-GP_VARIANTS: dict[str, tuple[tuple[str, Any], ...]] = {
-    "noplateau": (("plateau_guard", False),),
-}
+#: The GP and TPE with a guard off (searcher, name part, searcher options), on
+#: single-fidelity problems.
+SINGLE_FIDELITY_VARIANTS: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = (
+    ("gp", "noplateau", (("plateau_guard", False),)),
+    ("tpe", "noplateau", (("plateau_guard", False),)),
+)
 
 
 # -- schedulers for a problem -------------------------------------------------------------
@@ -212,9 +215,10 @@ def methods(problem: Problem) -> list[RungMethod]:
         out.append(RungMethod("rung-auto", "auto", "fifo" if problem.fidelity is None else "asha"))
     if grid_applies(problem):
         out.append(RungMethod("rung-grid", "grid"))
-    if problem.fidelity is None and "gp" in found:
-        for variant, options in GP_VARIANTS.items():
-            out.append(RungMethod(f"rung-gp-{variant}", "gp", "fifo", options))
+    if problem.fidelity is None:
+        for model, variant, options in SINGLE_FIDELITY_VARIANTS:
+            if model in found:
+                out.append(RungMethod(f"rung-{model}-{variant}", model, "fifo", options))
     if problem.fidelity is not None:
         for scheduler in ("asha", "asha-promotion", "hyperband", "sh", "median"):
             out.append(RungMethod(f"rung-{scheduler}", "random", scheduler))

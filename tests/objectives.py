@@ -120,3 +120,25 @@ class CountsWarmUps:
     def __call__(self, config):
         time.sleep(config["sleep"])
         return config["sleep"]
+
+
+class NearestRow:
+    """A table of ``n`` random rows of ``x0 .. x{d-1}`` in the unit cube, valued by
+    ``value(row)`` and answered by the row nearest to the config (a piecewise constant
+    objective, as a benchmark table looked up by nearest neighbour). ``answered`` lists
+    the rows returned, in order."""
+
+    def __init__(self, value, n=150, d=4, seed=0):
+        import numpy as np
+
+        self.rows = np.random.default_rng(seed).random((n, d))
+        self.values = np.array([value(row) for row in self.rows])
+        self.answered = []
+
+    def __call__(self, config):
+        import numpy as np
+
+        x = np.array([config[f"x{i}"] for i in range(self.rows.shape[1])])
+        row = int(np.argmin(((self.rows - x) ** 2).sum(axis=1)))
+        self.answered.append(row)
+        return float(self.values[row])

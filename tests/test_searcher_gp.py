@@ -12,6 +12,8 @@ from rung.searchers._gp import GP
 from rung.searchers._gp._acquisition import log_h
 from rung.searchers._gp._encoding import Encoding
 
+from objectives import NearestRow
+
 MIXED = {
     "lr": rung.loguniform(1e-4, 1e-1),
     "batch": rung.quniform(16, 256, 16),
@@ -325,7 +327,7 @@ def test_noisy_objective_finds_the_optimum_region():
 
 
 def test_plateaus_need_two_different_inputs_with_the_same_result():
-    from rung.searchers._gp._plateaus import Plateaus
+    from rung.searchers._plateaus import Plateaus
 
     X = np.array([[0.1, 0.1], [0.9, 0.9], [0.5, 0.1]])
     assert not Plateaus(X, np.array([1.0, 2.0, 3.0])).active
@@ -339,21 +341,6 @@ def test_plateaus_need_two_different_inputs_with_the_same_result():
     assert not tied.covers(np.array([0.1, 0.55]))  # nearest (0.1, 0.1) but 0.45 away
 
 
-class NearestRow:
-    """A table of ``n`` random rows of QUAD4's inputs, answered by the nearest row."""
-
-    def __init__(self, n=150, seed=0):
-        self.rows = np.random.default_rng(seed).random((n, 4))
-        self.values = np.array([quadratic4({f"x{i}": v for i, v in enumerate(r)}) for r in self.rows])
-        self.answered = []
-
-    def __call__(self, config):
-        x = np.array([config[f"x{i}"] for i in range(4)])
-        row = int(np.argmin(((self.rows - x) ** 2).sum(axis=1)))
-        self.answered.append(row)
-        return float(self.values[row])
-
-
 def test_the_plateau_guard_spends_evaluations_on_new_table_rows():
     """On a nearest-row table the GP without the guard re-evaluates the incumbent's row
     from nearby configs; with it, more of the 30 evaluations answer a new row and the best
@@ -363,7 +350,7 @@ def test_the_plateau_guard_spends_evaluations_on_new_table_rows():
     rank = {True: 0, False: 0}
     for seed in range(6):
         for guard in (True, False):
-            table = NearestRow(seed=seed)
+            table = NearestRow(lambda row: quadratic4({f"x{i}": v for i, v in enumerate(row)}), seed=seed)
             _, best = run(GP(QUAD4, metric="loss", seed=seed, plateau_guard=guard), table, 30)
             distinct[guard] += len(set(table.answered))
             rank[guard] += int(np.searchsorted(np.sort(table.values), best))

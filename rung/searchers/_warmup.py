@@ -21,7 +21,8 @@ def _import_models() -> None:
         import numpy as np
         from scipy.stats import qmc
 
-        from ._gp import _acquisition, _data, _fitting, _model, _plateaus  # noqa: F401
+        from ._gp import _acquisition, _data, _fitting, _model  # noqa: F401
+        from scipy import spatial  # noqa: F401  (the plateau guard's k-d tree)
 
         # The first Sobol engine loads scipy's direction numbers (about 30 ms), cached
         # for the process: a throwaway engine here, on its own generator.

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._plateaus import input_key
 
-def input_key(x: np.ndarray) -> bytes:
-    """Identity of a GP input, robust to float noise in a config's round trip."""
-    return (np.round(x, 9) + 0.0).tobytes()  # + 0.0 turns -0.0 into 0.0
+__all__ = ["input_key", "PendingInputs", "Ledger"]
 
 
 class PendingInputs:

@@ -39,6 +39,7 @@ from ...space import Space
 from .. import _warmup
 from .._base import Searcher
 from .._checks import flag
+from .._plateaus import Plateaus
 from ._design import SobolDesign, sobol_block
 from ._encoding import Encoding
 from ._ledger import Ledger
@@ -60,12 +61,12 @@ _MIN_RELATIVE_VARIANCE = 1e-4
 PRIOR_NOISE = 0.05
 
 
-def _modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType, ModuleType]:
+def _modules() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType]:
     """The model modules, imported on first use: they load scipy, which ``import rung``
     should not pay for."""
-    from . import _acquisition, _data, _fitting, _model, _plateaus
+    from . import _acquisition, _data, _fitting, _model
 
-    return _acquisition, _data, _fitting, _model, _plateaus
+    return _acquisition, _data, _fitting, _model
 
 
 class GP(Searcher):
@@ -90,7 +91,7 @@ class GP(Searcher):
         Once two different configs have returned exactly the same value (a piecewise
         constant objective: a lookup table, accuracy on a small validation set), count a
         candidate as known when its nearest observed config is one of those tied and closer
-        than the typical spacing of the observations (``_plateaus``). No effect until a tie.
+        than the typical spacing of the observations (``rung/searchers/_plateaus.py``). No effect until a tie.
     """
 
     def __init__(
@@ -193,7 +194,7 @@ class GP(Searcher):
         to 36, with Hartmann 6 unchanged (93 to 94.5). Candidates the model
         already knows (see ``_MIN_RELATIVE_VARIANCE``) count as taken.
         """
-        acquisition, _, fitting, model, plateaus_module = _modules()
+        acquisition, _, fitting, model = _modules()
         if self._acquisition is None:
             self._acquisition = acquisition.AcquisitionOptimizer(self._encoding)
         with one_blas_thread():
@@ -209,7 +210,7 @@ class GP(Searcher):
                     extra = np.concatenate([extra, np.zeros(len(pending))])
                 posterior = model.Posterior(X, y, self._theta, extra)
             floor = _MIN_RELATIVE_VARIANCE * posterior.signal
-            plateaus = plateaus_module.Plateaus(np.array(self._X), np.array(self._y)) if self.plateau_guard else None
+            plateaus = Plateaus(np.array(self._X), np.array(self._y)) if self.plateau_guard else None
 
             def uninformative(rows: np.ndarray) -> np.ndarray:
                 known = self._ledger.taken_rows(rows) | (posterior.predict(rows)[1] < floor)
@@ -226,7 +227,7 @@ class GP(Searcher):
         key = (len(self._y), len(self._failed))
         if self._fitted is not None and self._fitted[0] == key:
             return self._fitted[1], self._fitted[2], self._fitted[3]
-        _, data, fitting, _, _ = _modules()
+        _, data, fitting, _ = _modules()
         X_all, y_all = np.array(self._X), np.array(self._y)
         if self._failed:  # failures at the worst value seen (see the module docstring)
             X_all = np.vstack([X_all, np.array(self._failed)])

@@ -39,6 +39,7 @@ from ...space import Space
 from .._base import Searcher
 from .._checks import flag, int_at_least, one_of, positive_number
 from ._encoding import Encoding
+from .._plateaus import Plateaus
 from ._history import History, Pending, bad_centres, point_key
 from ._scoring import best_candidate, with_extra_bad
 
@@ -72,6 +73,12 @@ def good_group_size(n: int) -> int:
     the best region (and the cost of fitting ``l`` bounded) on long runs.
     """
     return min(math.ceil(GOOD_FRACTION * n), MAX_GOOD)
+
+
+def _filled(x: np.ndarray) -> np.ndarray:
+    """Unit points with inactive coordinates (NaN) at -1, outside the cube: configs of
+    another branch are apart by that much, and distances stay finite."""
+    return np.where(np.isnan(x), -1.0, x)
 
 
 def _gamma_rule(
@@ -147,6 +154,11 @@ class TPE(Searcher):
         ``y_bad_best - y``, 1/4 equal (normalized to mean 1, so the prior keeps its weight
         relative to the group): the best configs pull hardest; ``"uniform"`` (default when
         univariate), all equal.
+    plateau_guard:
+        (multivariate) Once two different configs returned exactly the same value, a
+        candidate whose nearest observed config is one of those tied and closer than the
+        observations' typical spacing is passed over like a repeat (see
+        ``rung/searchers/_plateaus.py``). No effect until a tie.
 
     The univariate defaults are the earlier ones: with the multivariate defaults,
     univariate TPE did better on the numeric test functions but stayed on a wrong category
@@ -172,6 +184,7 @@ class TPE(Searcher):
         failed_as_bad: bool = True,
         bandwidth: str | None = None,
         good_weights: str | None = None,
+        plateau_guard: bool = True,
     ) -> None:
         super().__init__(space, metric=metric, mode=mode, seed=seed)
         self.n_initial = int_at_least("n_initial", n_initial, 1)
@@ -183,6 +196,7 @@ class TPE(Searcher):
         self.multivariate = flag("multivariate", multivariate)
         self.constant_liar = flag("constant_liar", constant_liar)
         self.failed_as_bad = flag("failed_as_bad", failed_as_bad)
+        self.plateau_guard = flag("plateau_guard", plateau_guard)
         self.gamma = _gamma_rule(gamma, self.multivariate)
         if bandwidth is None:
             bandwidth = "neighbour" if self.multivariate else "scott"
@@ -266,14 +280,30 @@ class TPE(Searcher):
         best = best_candidate(
             self._encoding, good, self._good_weights(n_good), bad, bad_weights,
             prior_weight=self.prior_weight, multivariate=self.multivariate, bandwidth=self.bandwidth,
-            n_candidates=self.n_candidates, rng=self.rng, seen=self._taken,
+            n_candidates=self.n_candidates, rng=self.rng, seen=self._known_as(self._plateaus()),
         )
         return self.space.from_unit(best)
 
-    def _taken(self, x: np.ndarray) -> bool:
-        """Whether candidate ``x`` decodes to a config observed, failed or pending."""
-        key = point_key(self.space.to_unit(self.space.from_unit(x)))
-        return key in self._seen or self._pending.has(key)
+    def _plateaus(self) -> Plateaus | None:
+        """The plateau guard over the finite observations, or None (off, or no tie yet)."""
+        if not self.plateau_guard or self._history.n_finite < 2:
+            return None
+        n = self._history.n_finite  # finite values sort first
+        plateaus = Plateaus(_filled(self._history.x[:n]), self._history.y[:n])
+        return plateaus if plateaus.active else None
+
+    def _known_as(self, plateaus: Plateaus | None) -> Callable[[np.ndarray], int]:
+        """How well a candidate is known: 2 when it decodes to a config observed, failed or
+        pending, 1 when it lies on a plateau the observations have shown, else 0."""
+
+        def known(x: np.ndarray) -> int:
+            unit = self.space.to_unit(self.space.from_unit(x))
+            key = point_key(unit)
+            if key in self._seen or self._pending.has(key):
+                return 2
+            return int(plateaus is not None and plateaus.covers(_filled(unit[None, :])[0]))
+
+        return known
 
     def _good_weights(self, n_good: int) -> np.ndarray:
         """Kernel weights of the good group (the ``n_good`` best rows), mean 1: equal, or

@@ -5,7 +5,9 @@ table answered by its nearest row, a metric counted on a small validation set (a
 steps of 1/n), a model that ignores a parameter below some threshold. There, expected
 improvement is often largest right next to the incumbent, where the model's variance has
 grown back, and the evaluation returns the incumbent's value again. On the single-fidelity
-LCBench tables, rung's GP evaluated only 29-33 distinct table rows in 50 evaluations.
+LCBench tables, rung's GP evaluated only 29-33 distinct table rows in 50 evaluations. The
+GP and TPE both consult it (``plateau_guard``), each on its own encoding of configs as
+points of the unit cube (inactive coordinates must be given a fixed value, not NaN).
 
 The evidence of flatness is exact: two different inputs whose results are equal to the
 last bit. A continuous objective practically never does that, so on smooth problems this
@@ -17,10 +19,14 @@ that neighbourhood has already answered the same value twice.
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import spatial
+from typing import Any
 
-from ._ledger import input_key
+import numpy as np
+
+
+def input_key(x: np.ndarray) -> bytes:
+    """Identity of an input, robust to float noise in a config's round trip."""
+    return (np.round(x, 9) + 0.0).tobytes()
 
 
 class Plateaus:
@@ -35,13 +41,15 @@ class Plateaus:
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         tied = _tied(X, y)
-        self._tree: spatial.cKDTree | None = None
+        self._tree: Any = None
         self._radius = 0.0
         if not tied.any():
             return
         _, first = np.unique(np.round(X, 9), axis=0, return_index=True)
         distinct = np.sort(first)
         self._X, self._tied_rows = X[distinct], tied[distinct]
+        from scipy import spatial  # only once a tie is seen: TPE does not load scipy otherwise
+
         self._tree = spatial.cKDTree(self._X)
         if len(self._X) >= 2:
             distances, _ = self._tree.query(self._X, k=2)
