@@ -327,18 +327,43 @@ def test_noisy_objective_finds_the_optimum_region():
 
 
 def test_plateaus_need_two_different_inputs_with_the_same_result():
-    from rung.searchers._plateaus import Plateaus
+    from rung.searchers._plateaus import PlateauTracker
 
-    X = np.array([[0.1, 0.1], [0.9, 0.9], [0.5, 0.1]])
-    assert not Plateaus(X, np.array([1.0, 2.0, 3.0])).active
-    assert not Plateaus(np.vstack([X, X[:1]]), np.array([1.0, 2.0, 3.0, 1.0])).active  # a repeat
-    tied = Plateaus(X, np.array([1.0, 2.0, 1.0]))
-    assert tied.active
-    # Spacing: nearest-other distances 0.4, 0.894, 0.4 -> median 0.4.
-    assert tied.covers(np.array([0.15, 0.15]))  # nearest is (0.1, 0.1), tied, 0.07 away
-    assert tied.covers(np.array([0.5, 0.35]))  # nearest (0.5, 0.1), tied, 0.25 away
-    assert not tied.covers(np.array([0.8, 0.8]))  # nearest (0.9, 0.9) is not tied
-    assert not tied.covers(np.array([0.1, 0.55]))  # nearest (0.1, 0.1) but 0.45 away
+    def tracker(X, y):
+        t = PlateauTracker()
+        for x, v in zip(X, y):
+            t.add(np.array(x), v)
+        return t
+
+    X = [[0.1, 0.1], [0.9, 0.9], [0.5, 0.1]]
+    assert tracker(X, [1.0, 2.0, 3.0]).plateaus() is None
+    assert tracker(X + X[:1], [1.0, 2.0, 3.0, 1.0]).plateaus() is None  # a repeat of one input
+    plateaus = tracker(X, [1.0, 2.0, 1.0]).plateaus()
+    assert plateaus is not None
+    assert plateaus.radius == pytest.approx(0.4)  # nearest-other distances 0.4, 0.894, 0.4
+    assert plateaus.covers(np.array([0.15, 0.15]))  # nearest is (0.1, 0.1), tied, 0.07 away
+    assert plateaus.covers(np.array([0.5, 0.35]))  # nearest (0.5, 0.1), tied, 0.25 away
+    assert not plateaus.covers(np.array([0.8, 0.8]))  # nearest (0.9, 0.9) is not tied
+    assert not plateaus.covers(np.array([0.1, 0.55]))  # nearest (0.1, 0.1) but 0.45 away
+    assert list(plateaus.covers_rows(np.array([[0.15, 0.15], [0.8, 0.8]]))) == [True, False]
+
+
+def test_plateaus_use_the_latest_inputs_and_cost_nothing_without_a_tie(monkeypatch):
+    from rung.searchers import _plateaus
+
+    monkeypatch.setattr(_plateaus, "MAX_POINTS", 3)
+    t = _plateaus.PlateauTracker()
+    for i in range(1000):
+        t.add(np.array([i / 1000.0]), float(i))
+    assert t.plateaus() is None and t.n_tied == 0
+    t.add(np.array([0.5]), 7.0)  # ties with input 0.007
+    assert t.n_tied == 2
+    plateaus = t.plateaus()
+    assert plateaus is t.plateaus()  # built once per batch of results
+    # Over the latest three inputs (0.998, 0.999, 0.5): 0.5 is tied, its neighbourhood is
+    # the median spacing of those three, 0.001.
+    assert plateaus.radius == pytest.approx(0.001)
+    assert plateaus.covers(np.array([0.5005])) and not plateaus.covers(np.array([0.502]))
 
 
 def test_the_plateau_guard_spends_evaluations_on_new_table_rows():

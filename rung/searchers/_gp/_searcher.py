@@ -39,7 +39,7 @@ from ...space import Space
 from .. import _warmup
 from .._base import Searcher
 from .._checks import flag
-from .._plateaus import Plateaus
+from .._plateaus import PlateauTracker
 from ._design import SobolDesign, sobol_block
 from ._encoding import Encoding
 from ._ledger import Ledger
@@ -129,6 +129,7 @@ class GP(Searcher):
         self._prior: list[bool] = []  # per observation: warm-start data (observe_prior)
         self._failed: list[np.ndarray] = []  # inputs of failed configs, fitted at the worst value
         self._ledger = Ledger()  # pending, and observed or failed: not worth suggesting again
+        self._plateau_tracker = PlateauTracker()  # ties between results (plateau guard)
         self._theta: np.ndarray | None = None  # the last fitted hyperparameters
         # ((n observed, n failed), X, y, extra noise of warm-start rows or None)
         self._fitted: tuple[tuple[int, int], np.ndarray, np.ndarray, np.ndarray | None] | None = None
@@ -170,6 +171,7 @@ class GP(Searcher):
             self._X.append(x)
             self._y.append(value)
             self._prior.append(prior)
+            self._plateau_tracker.add(x, value)
         else:
             self._failed.append(x)
 
@@ -210,7 +212,7 @@ class GP(Searcher):
                     extra = np.concatenate([extra, np.zeros(len(pending))])
                 posterior = model.Posterior(X, y, self._theta, extra)
             floor = _MIN_RELATIVE_VARIANCE * posterior.signal
-            plateaus = Plateaus(np.array(self._X), np.array(self._y)) if self.plateau_guard else None
+            plateaus = self._plateau_tracker.plateaus() if self.plateau_guard else None
 
             def uninformative(rows: np.ndarray) -> np.ndarray:
                 known = self._ledger.taken_rows(rows) | (posterior.predict(rows)[1] < floor)

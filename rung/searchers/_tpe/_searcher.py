@@ -39,7 +39,7 @@ from ...space import Space
 from .._base import Searcher
 from .._checks import flag, int_at_least, one_of, positive_number
 from ._encoding import Encoding
-from .._plateaus import Plateaus
+from .._plateaus import Plateaus, PlateauTracker
 from ._history import History, Pending, bad_centres, point_key
 from ._scoring import best_candidate, with_extra_bad
 
@@ -210,6 +210,7 @@ class TPE(Searcher):
         self._pending = Pending(self._encoding.d)
         #: Keys of the configs observed or failed (``point_key`` of their unit points).
         self._seen: set[bytes] = set()
+        self._plateau_tracker = PlateauTracker()  # ties between results (plateau guard)
 
     # -- state --------------------------------------------------------------------------
 
@@ -250,6 +251,8 @@ class TPE(Searcher):
         self._pending.discard(x)
         self._history.add(x, value)
         self._seen.add(point_key(x))
+        if math.isfinite(value):
+            self._plateau_tracker.add(_filled(x), value)
 
     def on_failed(self, config: Mapping[str, Any]) -> None:
         """``config`` gave no result: no longer pending; worse than any result if
@@ -285,12 +288,8 @@ class TPE(Searcher):
         return self.space.from_unit(best)
 
     def _plateaus(self) -> Plateaus | None:
-        """The plateau guard over the finite observations, or None (off, or no tie yet)."""
-        if not self.plateau_guard or self._history.n_finite < 2:
-            return None
-        n = self._history.n_finite  # finite values sort first
-        plateaus = Plateaus(_filled(self._history.x[:n]), self._history.y[:n])
-        return plateaus if plateaus.active else None
+        """The plateau guard's neighbourhoods, or None (off, or no tie yet)."""
+        return self._plateau_tracker.plateaus() if self.plateau_guard else None
 
     def _known_as(self, plateaus: Plateaus | None) -> Callable[[np.ndarray], int]:
         """How well a candidate is known: 2 when it decodes to a config observed, failed or
