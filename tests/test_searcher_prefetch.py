@@ -247,6 +247,35 @@ def test_resume_replays_through_the_wrapper_without_mismatch(tmp_path, monkeypat
     assert len(resumed.trial_records) == 16
 
 
+def test_resume_repeats_autos_handover_through_the_wrapper(tmp_path, monkeypatch):
+    """auto hands its GP over to TPE (always, at share 0) while suggestions are computed
+    ahead on the wrapper's thread; the handover is logged with the next start, and the
+    resumed run repeats it where it happened: every stored config replays."""
+    from rung.searchers import _auto
+
+    monkeypatch.setattr(_prefetch, "BACKGROUND_ABOVE", 0.0)
+    monkeypatch.setattr(_prefetch, "AHEAD_SHARE", 0.0)
+    monkeypatch.setattr(_auto, "MAX_DECISION_SHARE", 0.0)
+    store = tmp_path / "s.db"
+
+    def go(max_trials, resume=False):
+        tuner = rung.Tuner(quadratic, QUADRATIC, metric="loss", max_trials=max_trials, seed=3, n_workers=1,
+                           backend="process", verbose=0, storage=store, experiment="e", resume=resume)
+        return tuner, tuner.run()
+
+    first, _ = go(14)
+    assert [c.name for c in first.searcher.picks] == ["gp", "tpe"]
+    handovers = [e.payload["handovers"] for e in rung.load("e", storage=store).log_entries
+                 if getattr(e, "kind", None) == "start" and "handovers" in e.payload]
+    assert len(handovers) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a replayed config unlike the stored one
+        resumed, result = go(18, resume=True)
+    assert [c.name for c in resumed.searcher.picks] == ["gp", "tpe"]
+    assert resumed.searcher.handovers == first.searcher.handovers
+    assert len(result.trial_records) == 18
+
+
 def test_auto_policy_computes_ahead_only_when_decisions_are_slow_against_results(monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr(_prefetch.time, "perf_counter", clock)

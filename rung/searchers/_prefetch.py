@@ -342,7 +342,11 @@ def replay_decisions(scheduler: Any, payload: Mapping[str, Any]) -> None:
     if payload.get("handovers"):
         inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
         replay = getattr(inner, "replay_handovers", None)
-        if callable(replay):
+        if not callable(replay):
+            return
+        if isinstance(searcher, Prefetching):  # in order with the calls queued for the thread
+            searcher.sync(lambda: replay(payload["handovers"]))
+        else:
             replay(payload["handovers"])
 
 
