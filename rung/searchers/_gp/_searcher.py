@@ -91,7 +91,8 @@ class GP(Searcher):
         Once two different configs have returned exactly the same value (a piecewise
         constant objective: a lookup table, accuracy on a small validation set), count a
         candidate as known when its nearest observed config is one of those tied and closer
-        than the typical spacing of the observations (``rung/searchers/_plateaus.py``). No effect until a tie.
+        than the typical spacing of the observations (``rung/searchers/_plateaus.py``). No
+        effect until a tie.
     """
 
     def __init__(

@@ -38,8 +38,8 @@ import numpy as np
 from ...space import Space
 from .._base import Searcher
 from .._checks import flag, int_at_least, one_of, positive_number
-from ._encoding import Encoding
 from .._plateaus import Plateaus, PlateauTracker
+from ._encoding import Encoding
 from ._history import History, Pending, bad_centres, point_key
 from ._scoring import best_candidate, with_extra_bad
 
