@@ -18,9 +18,9 @@
   ``rung-bohb-classic-asha`` (none: BOHB's own rule, the default before issue 18),
   ``rung-bohb-trustonly-asha`` (trust check only), ``rung-bohb-dedupeonly-asha``
   (duplicate guard only), ``rung-bohb-nostrata-asha`` (both, without the random stratum:
-  the default before issue 18 item 5). On single-fidelity problems ``rung-gp-noplateau`` and
-  ``rung-tpe-noplateau`` are the GP and TPE without their plateau guard (as they were
-  before issue 18 item 4's round of 2026-12-02).
+  the default before issue 18 item 5). On single-fidelity problems ``rung-gp-noplateau`` is
+  the GP without its plateau guard (as it was before issue 18 item 4's round of
+  2026-12-02) and ``rung-tpe-plateau`` TPE with its guard (off by default).
   Rung levels: ``min_resource * 3**k`` up to ``max_resource`` (reduction factor 3);
   ``-hyperband`` is synchronous Hyperband. (Under asynchronous stopping Hyperband the model
   searchers took about twice as long to reach the target on mf-hartmann6-highbias, 10
@@ -110,7 +110,7 @@ BOHB_VARIANTS: dict[str, tuple[tuple[str, Any], ...]] = {
 #: single-fidelity problems.
 SINGLE_FIDELITY_VARIANTS: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = (
     ("gp", "noplateau", (("plateau_guard", False),)),
-    ("tpe", "noplateau", (("plateau_guard", False),)),
+    ("tpe", "plateau", (("plateau_guard", True),)),
 )
 
 

@@ -6,7 +6,7 @@ steps of 1/n), a model that ignores a parameter below some threshold. There, exp
 improvement is often largest right next to the incumbent, where the model's variance has
 grown back, and the evaluation returns the incumbent's value again. On the single-fidelity
 LCBench tables, rung's GP evaluated only 29-33 distinct table rows in 50 evaluations. The
-GP and TPE both consult this module (``plateau_guard``), each on its own encoding of configs
+GP (by default) and TPE (when asked) consult this module (``plateau_guard``), each on its own encoding of configs
 as points of the unit cube (inactive coordinates must be given a fixed value, not NaN).
 
 The evidence of flatness is exact: two different inputs whose results are equal to the
