@@ -340,22 +340,13 @@ def replay_decisions(scheduler: Any, payload: Mapping[str, Any]) -> None:
     if isinstance(searcher, Prefetching):
         searcher.replay_decisions(payload.get("ahead"))
     if payload.get("handovers"):
-        inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
-        replay = getattr(inner, "replay_handovers", None)
-        if not callable(replay):
-            return
-        if isinstance(searcher, Prefetching):  # in order with the calls queued for the thread
-            searcher.sync(lambda: replay(payload["handovers"]))
-        else:
-            replay(payload["handovers"])
+        _call_in_order(searcher, "replay_handovers", payload["handovers"])
 
 
 def logged_handovers(scheduler: Any) -> dict[str, Any]:
     """Extra payload of a start event: searcher handovers (``auto``'s cost rule) since the
     last start. They depend on timing, so a replay repeats them rather than measure again."""
-    searcher = getattr(scheduler, "searcher", None)
-    inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
-    take = getattr(inner, "take_handovers", None)
+    take = getattr(_unwrapped(getattr(scheduler, "searcher", None)), "take_handovers", None)
     handovers = take() if callable(take) else []
     return {"handovers": handovers} if handovers else {}
 
@@ -369,11 +360,20 @@ def begin(scheduler: Any, backend: Any) -> None:
     searcher = getattr(scheduler, "searcher", None)
     if isinstance(searcher, Prefetching):
         searcher.go_live()
-    inner = searcher.inner if isinstance(searcher, Prefetching) else searcher
-    measure = getattr(inner, "measure_costs", None)
-    if not callable(measure):
+    _call_in_order(searcher, "measure_costs")
+
+
+def _unwrapped(searcher: Any) -> Any:
+    return searcher.inner if isinstance(searcher, Prefetching) else searcher
+
+
+def _call_in_order(searcher: Any, method: str, *args: Any) -> None:
+    """Call the searcher's own ``method`` (under any wrapper), if it has one, after every
+    call queued for the wrapper's thread has reached it."""
+    bound = getattr(_unwrapped(searcher), method, None)
+    if not callable(bound):
         return
     if isinstance(searcher, Prefetching):
-        searcher.sync(measure)
+        searcher.sync(lambda: bound(*args))
     else:
-        measure()
+        bound(*args)
