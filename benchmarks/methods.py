@@ -106,8 +106,8 @@ BOHB_VARIANTS: dict[str, tuple[tuple[str, Any], ...]] = {
     "dedupeonly": (("trust_check", False), ("random_stratum", False)),
     "nostrata": (("random_stratum", False),),
 }
-#: The GP and TPE with a guard off (searcher, name part, searcher options), on
-#: single-fidelity problems.
+#: The GP and TPE with the plateau guard set against their default (searcher, name part,
+#: searcher options), on single-fidelity problems.
 SINGLE_FIDELITY_VARIANTS: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...] = (
     ("gp", "noplateau", (("plateau_guard", False),)),
     ("tpe", "plateau", (("plateau_guard", True),)),

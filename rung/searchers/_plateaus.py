@@ -34,7 +34,7 @@ MAX_POINTS = 512
 
 def input_key(x: np.ndarray) -> bytes:
     """Identity of an input, robust to float noise in a config's round trip."""
-    return (np.round(x, 9) + 0.0).tobytes()
+    return (np.round(x, 9) + 0.0).tobytes()  # + 0.0 turns -0.0 into 0.0
 
 
 class PlateauTracker:

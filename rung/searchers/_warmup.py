@@ -19,10 +19,10 @@ _thread: threading.Thread | None = None
 def _import_models() -> None:
     try:
         import numpy as np
+        from scipy import spatial  # noqa: F401  (the plateau guard's k-d tree)
         from scipy.stats import qmc
 
         from ._gp import _acquisition, _data, _fitting, _model  # noqa: F401
-        from scipy import spatial  # noqa: F401  (the plateau guard's k-d tree)
 
         # The first Sobol engine loads scipy's direction numbers (about 30 ms), cached
         # for the process: a throwaway engine here, on its own generator.
